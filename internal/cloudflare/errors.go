@@ -1,0 +1,131 @@
+package cloudflare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	cf "github.com/cloudflare/cloudflare-go/v7"
+)
+
+// Kind classifies API failures so callers branch on meaning, not on status codes.
+type Kind int
+
+const (
+	// KindUnknown is any failure not classified below.
+	KindUnknown Kind = iota
+	// KindNotFound is a 404: the object does not exist.
+	KindNotFound
+	// KindConflict is a 409, or a 400 that Cloudflare uses for "already exists".
+	KindConflict
+	// KindAuth is a 401/403: the token is wrong or lacks access.
+	KindAuth
+	// KindRateLimited is a 429 that outlasted the retry budget.
+	KindRateLimited
+	// KindValidation is a 4xx rejecting the request's content.
+	KindValidation
+	// KindUnavailable is a 5xx or a transport failure that outlasted the retry budget.
+	KindUnavailable
+)
+
+// Sentinels for errors.Is.
+var (
+	ErrNotFound    = &Error{Kind: KindNotFound}
+	ErrConflict    = &Error{Kind: KindConflict}
+	ErrAuth        = &Error{Kind: KindAuth}
+	ErrRateLimited = &Error{Kind: KindRateLimited}
+	ErrValidation  = &Error{Kind: KindValidation}
+	ErrUnavailable = &Error{Kind: KindUnavailable}
+)
+
+// Error is a failed API call: what we tried, what Cloudflare answered.
+type Error struct {
+	Kind Kind
+	// Op says what was attempted, e.g. `creating KV namespace "sessions"`.
+	Op string
+	// Status is the HTTP status, 0 for transport failures.
+	Status int
+	// Code and Message are Cloudflare's first error item.
+	Code    int64
+	Message string
+	// Err is the underlying error.
+	Err error
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Kind == KindAuth:
+		return fmt.Sprintf("%s: authentication failed: check api_token (CLOUDFLARE_API_TOKEN) and that it can access the account (Cloudflare said: %d %s)", e.Op, e.Code, e.Message)
+	case e.Status == 0 && e.Err != nil:
+		return fmt.Sprintf("%s: %v", e.Op, e.Err)
+	case e.Code != 0:
+		return fmt.Sprintf("%s: Cloudflare API error %d (HTTP %d): %s", e.Op, e.Code, e.Status, e.Message)
+	default:
+		return fmt.Sprintf("%s: Cloudflare API returned HTTP %d %s", e.Op, e.Status, http.StatusText(e.Status))
+	}
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the sentinels by kind.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Op == "" && t.Err == nil && t.Kind == e.Kind
+}
+
+// IsNotFound reports whether err means the object does not exist.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// wrap turns an SDK error into an *Error describing op.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var mine *Error
+	if errors.As(err, &mine) {
+		return err
+	}
+	e := &Error{Op: op, Err: err}
+	var apiErr *cf.Error
+	switch {
+	case errors.As(err, &apiErr):
+		e.Status = apiErr.StatusCode
+		if len(apiErr.Errors) > 0 {
+			e.Code, e.Message = apiErr.Errors[0].Code, apiErr.Errors[0].Message
+		}
+		e.Kind = kindOf(e.Status, e.Code)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e.Kind = KindUnavailable
+	default:
+		e.Kind = KindUnavailable
+	}
+	return e
+}
+
+// Cloudflare reports some conflicts as 400s with these codes.
+var conflictCodes = map[int64]bool{
+	10014: true, // KV namespace title exists
+	10004: true, // R2 bucket exists
+	10008: true, // R2 bucket not empty
+	10020: true, // route pattern exists
+	10035: true, // concurrent modification
+}
+
+func kindOf(status int, code int64) Kind {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return KindAuth
+	case status == http.StatusNotFound:
+		return KindNotFound
+	case status == http.StatusConflict || conflictCodes[code]:
+		return KindConflict
+	case status == http.StatusTooManyRequests:
+		return KindRateLimited
+	case status >= 500:
+		return KindUnavailable
+	case status >= 400:
+		return KindValidation
+	}
+	return KindUnknown
+}

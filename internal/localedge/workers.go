@@ -1,0 +1,4 @@
+package localedge
+
+// registerWorkerRoutes registers the Workers endpoints.
+func (s *Server) registerWorkerRoutes() {}

@@ -1,0 +1,298 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+)
+
+const r2Address = "servicesdo_r2_bucket.test"
+
+func TestAccR2Bucket_basic(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-r2")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkR2BucketsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: edge.r2Config(name, `location_hint = "weur"`),
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("id"), knownvalue.StringExact(name)),
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("location"), knownvalue.StringExact("weur")),
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("location_hint"), knownvalue.StringExact("weur")),
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("storage_class"), knownvalue.StringExact("Standard")),
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("jurisdiction"), knownvalue.StringExact("default")),
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("creation_date"), knownvalue.StringRegexp(regexp.MustCompile(`^\d{4}-\d\d-\d\dT`))),
+				},
+				Check: edge.checkR2Bucket(name, "default", "Standard"),
+			},
+			{
+				Config:           edge.r2Config(name, `location_hint = "weur"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				ResourceName:      r2Address,
+				ImportState:       true,
+				ImportStateVerify: true,
+			},
+			{
+				// The storage class changes in place.
+				Config: edge.r2Config(name, `location_hint = "weur"
+  storage_class = "InfrequentAccess"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(r2Address, plancheck.ResourceActionUpdate),
+				}},
+				Check: edge.checkR2Bucket(name, "default", "InfrequentAccess"),
+			},
+			{
+				// A different location hint replaces the bucket.
+				Config: edge.r2Config(name, `location_hint = "apac"
+  storage_class = "InfrequentAccess"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(r2Address, plancheck.ResourceActionDestroyBeforeCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("location"), knownvalue.StringExact("apac")),
+				},
+			},
+		},
+	})
+}
+
+// A bucket without a hint takes its location as the hint, so an import of it plans nothing.
+func TestAccR2Bucket_jurisdictionImport(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-r2-eu")
+	if _, err := edge.client.CreateR2Bucket(context.Background(), cloudflare.R2BucketSpec{Name: name, Jurisdiction: "eu"}); err != nil {
+		t.Fatal(err)
+	}
+	config := edge.r2Config(name, `jurisdiction = "eu"`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkR2BucketsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config + fmt.Sprintf("\nimport {\n  to = %s\n  id = \"eu/%s\"\n}\n", r2Address, name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(r2Address, plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("id"), knownvalue.StringExact("eu/"+name)),
+				},
+				Check: edge.checkR2Bucket(name, "eu", "Standard"),
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				ResourceName:  r2Address,
+				ImportState:   true,
+				ImportStateId: "mars/" + name,
+				ExpectError:   expectError("Import an R2 bucket by `<name>` (default jurisdiction) or `<jurisdiction>/<name>` with jurisdiction eu or fedramp; got \"mars/" + name + "\""),
+			},
+		},
+	})
+}
+
+func TestAccR2Bucket_disappearsAndDrift(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-r2-gone")
+	config := edge.r2Config(name, "")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkR2BucketsDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// The storage class changed out of band: the plan changes it back in place.
+				PreConfig: func() {
+					if _, err := edge.client.SetR2StorageClass(context.Background(), name, "default", "InfrequentAccess"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(r2Address, plancheck.ResourceActionUpdate),
+				}},
+				Check: edge.checkR2Bucket(name, "default", "Standard"),
+			},
+			{
+				// Deleted out of band: the plan recreates it.
+				PreConfig: func() {
+					if err := edge.client.DeleteR2Bucket(context.Background(), name, "default"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(r2Address, plancheck.ResourceActionCreate),
+				}},
+				Check: edge.checkR2Bucket(name, "default", "Standard"),
+			},
+		},
+	})
+}
+
+func TestAccR2Bucket_forceDestroy(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-r2-full")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkR2BucketsDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: edge.r2Config(name, ""),
+				Check: func(*terraform.State) error {
+					for i := range 12 {
+						if err := edge.client.PutR2Object(context.Background(), name, "default", fmt.Sprintf("dir/object %d", i), []byte("x")); err != nil {
+							return err
+						}
+					}
+					return nil
+				},
+			},
+			{
+				Config:      edge.r2Config(name, ""),
+				Destroy:     true,
+				ExpectError: expectError(`R2 bucket "` + name + `" still holds 12 object(s); nothing was deleted. To delete it with its objects, set force_destroy = true`),
+			},
+			{
+				Config: edge.r2Config(name, "force_destroy = true"),
+				Check: func(*terraform.State) error {
+					keys, err := edge.client.ListR2ObjectKeys(context.Background(), name, "default")
+					if err != nil {
+						return err
+					}
+					if len(keys) != 12 {
+						return fmt.Errorf("the failed destroy lost data: %d objects left, want 12", len(keys))
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func TestAccR2Bucket_duplicateName(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-r2-dup")
+	if _, err := edge.client.CreateR2Bucket(context.Background(), cloudflare.R2BucketSpec{Name: name}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = edge.client.DeleteR2Bucket(context.Background(), name, "default") })
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{{
+			Config:      edge.r2Config(name, ""),
+			ExpectError: expectError(fmt.Sprintf(`An R2 bucket named %q already exists in jurisdiction "default" of account %s. Bucket names are unique per account and jurisdiction`, name, edge.accountID)),
+		}},
+	})
+}
+
+func TestAccR2Bucket_invalidInput(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	cases := map[string]struct{ name, extra, want string }{
+		"upper case":      {"Bad_Name", "", `"Bad_Name" is not a valid R2 bucket name: use 3–63 characters of lower-case letters, digits and hyphens, starting and ending with a letter or digit.`},
+		"too short":       {"ab", "", `"ab" is not a valid R2 bucket name: use 3–63`},
+		"trailing hyphen": {"bucket-", "", `"bucket-" is not a valid R2 bucket name: use 3–63`},
+		"location hint":   {"ok-bucket", `location_hint = "mars"`, `Attribute location_hint value must be one of: ["apac" "eeur" "enam" "oc" "weur" "wnam"], got: "mars"`},
+		"storage class":   {"ok-bucket", `storage_class = "Cold"`, `Attribute storage_class value must be one of: ["Standard" "InfrequentAccess"], got: "Cold"`},
+		"jurisdiction":    {"ok-bucket", `jurisdiction = "moon"`, `Attribute jurisdiction value must be one of: ["default" "eu" "fedramp"], got: "moon"`},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps: []resource.TestStep{{
+					Config:      edge.r2Config(tc.name, tc.extra),
+					PlanOnly:    true,
+					ExpectError: expectError(tc.want),
+				}},
+			})
+		})
+	}
+}
+
+// Dropped connections and 5xx on every other request still converge.
+func TestAccR2Bucket_retriesThroughFaults(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	edge.requireLocal(t)
+	edge.local.InjectFault(localedge.Fault{Kind: localedge.FaultDrop, Method: "GET", PathContains: "/r2/buckets/", Every: 2})
+	edge.local.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Status: 502, Method: "POST", PathContains: "/r2/buckets", Times: 1})
+	name := uniqueName("tf-acc-r2-faults")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkR2BucketsDestroyed,
+		Steps: []resource.TestStep{
+			{Config: edge.r2Config(name, ""), Check: edge.checkR2Bucket(name, "default", "Standard")},
+			{
+				Config:           edge.r2Config(name, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: func(*terraform.State) error {
+					if edge.local.FaultHits() < 2 {
+						return fmt.Errorf("only %d faults were injected: the test proves little", edge.local.FaultHits())
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+func (e *testEdge) r2Config(name, extra string) string {
+	return e.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_r2_bucket" "test" {
+  name = %q
+  %s
+}
+`, name, extra)
+}
+
+func (e *testEdge) checkR2Bucket(name, jurisdiction, storageClass string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		b, err := e.client.GetR2Bucket(context.Background(), name, jurisdiction)
+		if err != nil {
+			return err
+		}
+		if b.StorageClass != storageClass {
+			return fmt.Errorf("bucket %s has storage class %s, want %s", name, b.StorageClass, storageClass)
+		}
+		return nil
+	}
+}
+
+func (e *testEdge) checkR2BucketsDestroyed(s *terraform.State) error {
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != "servicesdo_r2_bucket" {
+			continue
+		}
+		_, err := e.client.GetR2Bucket(context.Background(), rs.Primary.Attributes["name"], rs.Primary.Attributes["jurisdiction"])
+		if err == nil {
+			return fmt.Errorf("R2 bucket %s still exists", rs.Primary.ID)
+		}
+		if !cloudflare.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
+}
