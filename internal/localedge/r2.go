@@ -124,7 +124,11 @@ func (s *Server) r2CreateBucket(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusBadRequest, 10040, "The JSON you provided was not well formed.")
 	}
 	if hint == "" {
+		// Without a hint the bucket lands near the client; the EU jurisdiction keeps it in Europe.
 		hint = "enam"
+		if j == "eu" {
+			hint = "weur"
+		}
 	}
 	bucket := r2Bucket{
 		Name:         body.Name,
