@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 )
 
 // Store is the local edge's persistence: one bbolt file in the data directory. Every API write
@@ -46,7 +47,7 @@ func OpenStore(dataDir string) (*Store, error) {
 	path := filepath.Join(dataDir, "edge.db")
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, bolterrors.ErrTimeout) {
 			return nil, fmt.Errorf("data directory %s is in use by another local edge (the lock on %s is held)", dataDir, path)
 		}
 		return nil, fmt.Errorf("opening %s: %w", path, err)
