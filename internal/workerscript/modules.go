@@ -143,8 +143,8 @@ func loadDir(dir string, into map[string]Module) error {
 		if d.IsDir() {
 			return nil
 		}
-		ct, err := ContentType(base)
-		if err != nil {
+		ct, isModule := contentTypes[strings.ToLower(path.Ext(base))]
+		if !isModule {
 			return nil
 		}
 		rel, err := filepath.Rel(dir, p)
