@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudflare/cloudflare-go/v7/durable_objects"
 	"github.com/cloudflare/cloudflare-go/v7/kv"
 	"github.com/cloudflare/cloudflare-go/v7/option"
 	"github.com/cloudflare/cloudflare-go/v7/r2"
 	"github.com/cloudflare/cloudflare-go/v7/user"
+	"github.com/cloudflare/cloudflare-go/v7/workers"
 )
 
 // DefaultBaseURL is Cloudflare's API v4.
@@ -67,15 +69,19 @@ type API interface {
 	ListR2ObjectKeys(ctx context.Context, bucket, jurisdiction string) ([]string, error)
 	PutR2Object(ctx context.Context, bucket, jurisdiction, key string, body []byte) error
 	DeleteR2Object(ctx context.Context, bucket, jurisdiction, key string) error
+
+	WorkersAPI
 }
 
 // Client implements API over cloudflare-go/v7.
 type Client struct {
-	accountID string
-	baseURL   string
-	kv        *kv.KVService
-	r2        *r2.R2Service
-	user      *user.UserService
+	accountID      string
+	baseURL        string
+	kv             *kv.KVService
+	r2             *r2.R2Service
+	user           *user.UserService
+	workers        *workers.WorkerService
+	durableObjects *durable_objects.DurableObjectService
 }
 
 var _ API = (*Client)(nil)
@@ -140,11 +146,13 @@ func New(cfg Config) (*Client, error) {
 		opts = append(opts, option.WithHeader("User-Agent", cfg.UserAgent))
 	}
 	return &Client{
-		accountID: cfg.AccountID,
-		baseURL:   cfg.BaseURL,
-		kv:        kv.NewKVService(opts...),
-		r2:        r2.NewR2Service(opts...),
-		user:      user.NewUserService(opts...),
+		accountID:      cfg.AccountID,
+		baseURL:        cfg.BaseURL,
+		kv:             kv.NewKVService(opts...),
+		r2:             r2.NewR2Service(opts...),
+		user:           user.NewUserService(opts...),
+		workers:        workers.NewWorkerService(opts...),
+		durableObjects: durable_objects.NewDurableObjectService(opts...),
 	}, nil
 }
 

@@ -381,7 +381,8 @@ func validateBindings(tx *Tx, script string, bs []workerBinding, modules []worke
 			return errorf(http.StatusBadRequest, 10021, "Binding '%s' has unknown type '%s'", name, typ)
 		}
 		for _, f := range required {
-			if v, present := b[f]; !present || v == nil || v == "" {
+			// An empty plain_text is a value (an empty variable); other fields must be set.
+			if v, present := b[f]; !present || v == nil || (v == "" && (typ != "plain_text" || f != "text")) {
 				return errorf(http.StatusBadRequest, 10021, "Binding '%s' of type %s is missing the required field '%s'", name, typ, f)
 			}
 		}

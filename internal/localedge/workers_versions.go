@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
-	"net/url"
 )
 
 func (s *Server) registerVersionRoutes() {
@@ -345,14 +344,10 @@ func isSecret(b workerBinding) bool {
 	return b.str("type") == "secret_text" || b.str("type") == "secret_key"
 }
 
+// secretName is the secret named in the path. The mux has already unescaped the segment,
+// which is what url_encoded=true asks for; decoding again would corrupt names with '%'.
 func secretName(r *http.Request) string {
-	name := r.PathValue("secret_name")
-	if r.URL.Query().Get("url_encoded") == "true" {
-		if dec, err := url.PathUnescape(name); err == nil {
-			return dec
-		}
-	}
-	return name
+	return r.PathValue("secret_name")
 }
 
 // changeSecrets applies change to the latest version's bindings as a new version deployed at
