@@ -55,6 +55,7 @@ type providerData struct {
 	client              cloudflare.API
 	zoneID              string
 	registryNamespaceID string
+	cache               readCache
 }
 
 func (p *servicesdoProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -184,6 +185,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 	return []func() resource.Resource{
 		NewKVNamespaceResource,
 		NewR2BucketResource,
+		NewServiceResource,
 	}
 }
 

@@ -37,7 +37,7 @@ func TestChecks(t *testing.T) {
 		{"route inner wildcard", CheckRoutePattern("example.com/*/x"), "a wildcard may only end the path"},
 		{"route bad host", CheckRoutePattern("exa mple.com/*"), "has an invalid host"},
 		{"host ok", CheckHostname("shop.example.com"), ""},
-		{"host single label", CheckHostname("localhost"), "is not a hostname"},
+		{"host single label", CheckHostname("localhost"), "is not a fully qualified hostname"},
 		{"cron every 15", CheckCron("*/15 * * * *"), ""},
 		{"cron names", CheckCron("0 9 * JAN-MAR MON-FRI"), ""},
 		{"cron last day", CheckCron("0 0 L * *"), ""},

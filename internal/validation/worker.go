@@ -105,7 +105,7 @@ var hostname = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?
 // CheckHostname accepts a DNS hostname with at least two labels (custom domains).
 func CheckHostname(h string) error {
 	if !hostname.MatchString(h) || !strings.Contains(h, ".") {
-		return fmt.Errorf("%q is not a hostname such as \"api.example.com\"", h)
+		return fmt.Errorf("%q is not a fully qualified hostname (two or more labels) such as \"api.example.com\"", h)
 	}
 	return nil
 }

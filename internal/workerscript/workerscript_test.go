@@ -137,3 +137,23 @@ func TestSourcesErrors(t *testing.T) {
 		t.Fatalf("missing dir: %v", err)
 	}
 }
+
+func TestSecretHash(t *testing.T) {
+	t.Parallel()
+	h := HashSecret("s3cret", "cart/STRIPE_KEY")
+	if strings.Contains(h, "s3cret") || !strings.HasPrefix(h, "pbkdf2-sha256$20000$") {
+		t.Fatalf("hash %q", h)
+	}
+	if !SecretMatches(h, "s3cret") {
+		t.Fatal("the hash does not match its value")
+	}
+	if SecretMatches(h, "s3cret2") || SecretMatches("garbage", "s3cret") || SecretMatches("pbkdf2-sha256$x$y$z", "s3cret") {
+		t.Fatal("a wrong value or malformed hash matched")
+	}
+	if HashSecret("s3cret", "cart/STRIPE_KEY") != h {
+		t.Fatal("the hash is not stable: plan and apply would disagree")
+	}
+	if HashSecret("s3cret", "cart/OTHER_KEY") == h {
+		t.Fatal("two secrets with one value share a salt")
+	}
+}

@@ -1,0 +1,4 @@
+import {
+  to = servicesdo_service.cart
+  id = "cart"
+}

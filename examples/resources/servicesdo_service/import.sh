@@ -1,0 +1,2 @@
+# Import by script name.
+terraform import servicesdo_service.cart cart
