@@ -93,6 +93,14 @@ func BenchmarkNoOpPlan(b *testing.B) {
 		{fmt.Sprintf("terraform_data_x%d", benchResources), fmt.Sprintf("resource \"terraform_data\" \"r\" {\n  count = %d\n  input = \"item-${count.index}\"\n}\n", benchResources), false},
 		{fmt.Sprintf("servicesdo_kv_namespace_x%d", benchResources), header + fmt.Sprintf("resource \"servicesdo_kv_namespace\" \"r\" {\n  count = %d\n  title = \"bench-${count.index}\"\n}\n", benchResources), true},
 	}
+	code := filepath.Join(b.TempDir(), "index.js")
+	if err := os.WriteFile(code, []byte("export default { fetch() { return new Response(\"ok\") } }\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cases = append(cases, struct {
+		name, config     string
+		perResourceCalls bool
+	}{fmt.Sprintf("servicesdo_service_x%d", benchResources), header + serviceBenchConfig(code), true})
 	for _, c := range cases {
 		dir := p.workdir(b, c.config)
 		b.Run(c.name, func(b *testing.B) {
@@ -106,4 +114,50 @@ func BenchmarkNoOpPlan(b *testing.B) {
 			}
 		})
 	}
+}
+
+// serviceBenchConfig is 100 services sharing one module file; var.generation changes the
+// variables of service 0 only.
+func serviceBenchConfig(code string) string {
+	return fmt.Sprintf(`
+variable "generation" {
+  type    = string
+  default = "0"
+}
+
+resource "servicesdo_service" "r" {
+  count              = %d
+  name               = "bench-${count.index}"
+  main_module        = "index.js"
+  modules            = { "index.js" = %q }
+  compatibility_date = "2025-01-01"
+  vars               = { GENERATION = count.index == 0 ? var.generation : "0" }
+  crons              = ["0 * * * *"]
+}
+`, benchResources, code)
+}
+
+// BenchmarkApplyOneChangedService measures an apply that changes one service among 100: wall
+// time and the API calls it makes (refresh of all 100 included).
+func BenchmarkApplyOneChangedService(b *testing.B) {
+	p := newPlanBench(b)
+	code := filepath.Join(b.TempDir(), "index.js")
+	if err := os.WriteFile(code, []byte("export default { fetch() { return new Response(\"ok\") } }\n"), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	header := "terraform {\n  required_providers {\n    servicesdo = { source = \"dot-do/servicesdo\" }\n  }\n}\n"
+	dir := p.workdir(b, header+serviceBenchConfig(code))
+	p.edge.ResetRequestCounts()
+	uploads := 0
+	generation := 0
+	for b.Loop() {
+		generation++
+		before := p.edge.RequestCount("PUT /accounts/{account_id}/workers/scripts/{script_name}")
+		p.run(b, dir, 0, "apply", "-auto-approve", "-input=false", "-lock=false", fmt.Sprintf("-var=generation=%d", generation))
+		uploads += p.edge.RequestCount("PUT /accounts/{account_id}/workers/scripts/{script_name}") - before
+	}
+	if uploads != b.N {
+		b.Fatalf("%d uploads over %d applies: each apply must upload exactly the changed service", uploads, b.N)
+	}
+	b.ReportMetric(float64(p.edge.TotalRequests())/float64(b.N), "api-calls/apply")
 }

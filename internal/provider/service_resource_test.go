@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -361,6 +362,7 @@ func TestAccService_secrets(t *testing.T) {
 				Config: config,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate),
+					planExcludes(first), planExcludes(second),
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					edge.expectRequests(map[string]int{putScript: 0, putSecret: 1}),
@@ -712,4 +714,113 @@ resource "servicesdo_service" "other" {
 			},
 		},
 	})
+}
+
+// A source directory with JavaScript, Wasm and text modules uploads each with its type.
+func TestAccService_sourceDirModuleTypes(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	dir := t.TempDir()
+	writeCode(t, dir, "index.js", `import text from "./greeting.txt"; export default { fetch() { return new Response(text) } }`)
+	writeCode(t, dir, "greeting.txt", "hello")
+	writeCode(t, dir, "add.wasm", "\x00asm\x01\x00\x00\x00")
+	writeCode(t, dir, "README.md", "not a module")
+	name := uniqueName("tf-acc-svc-dir")
+	config := edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_service" "test" {
+  name               = %q
+  main_module        = "index.js"
+  source_dir         = %q
+  compatibility_date = "2025-01-01"
+}
+`, name, dir)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(svcAddress, tfjsonpath.New("module_hashes"), knownvalue.MapSizeExact(3)),
+				},
+				Check: func(*terraform.State) error {
+					content, err := edge.client.GetScriptContent(context.Background(), name, "")
+					if err != nil {
+						return err
+					}
+					types := map[string]string{}
+					for _, m := range content.Modules {
+						types[m.Name] = m.ContentType
+					}
+					want := map[string]string{"index.js": "application/javascript+module", "greeting.txt": "text/plain", "add.wasm": "application/wasm"}
+					if fmt.Sprint(types) != fmt.Sprint(want) {
+						return fmt.Errorf("module types %v, want %v", types, want)
+					}
+					return nil
+				},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
+// Inline modules are write-only: the code reaches the platform, never the state or plan.
+func TestAccService_inlineModules(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-svc-inline")
+	config := func(body string) string {
+		return edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_service" "test" {
+  name               = %q
+  main_module        = "index.js"
+  inline_modules     = { "index.js" = %q }
+  compatibility_date = "2025-01-01"
+}
+`, name, workerCode(body))
+	}
+	resource.UnitTest(t, resource.TestCase{
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{
+				Config: config("inline-one"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionCreate), planExcludes("inline-one"),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(svcAddress, tfjsonpath.New("inline_modules"), knownvalue.Null()),
+				},
+				Check: func(*terraform.State) error { return edge.checkServiceCode(name, workerCode("inline-one")) },
+			},
+			{
+				Config: config("inline-two"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate), planExcludes("inline-two"),
+				}},
+				Check: func(*terraform.State) error { return edge.checkServiceCode(name, workerCode("inline-two")) },
+			},
+		},
+	})
+}
+
+// planExcludes fails when text appears in the plan's values: planned values, resource
+// changes and prior state (the configuration section echoes literals of the .tf files).
+func planExcludes(text string) plancheck.PlanCheck { return planExcludesCheck{text} }
+
+type planExcludesCheck struct{ text string }
+
+func (c planExcludesCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	raw, err := json.Marshal([]any{req.Plan.PlannedValues, req.Plan.ResourceChanges, req.Plan.PriorState, req.Plan.OutputChanges})
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	if strings.Contains(string(raw), c.text) {
+		resp.Error = fmt.Errorf("the plan contains %q", c.text)
+	}
 }
