@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/standalone"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/provider"
 )
 
@@ -43,19 +44,28 @@ func main() {
 
 func runLocal(args []string) error {
 	fs := flag.NewFlagSet("local", flag.ContinueOnError)
-	apiListen := fs.String("api-listen", localedge.DefaultAPIListen, "address of the local Cloudflare API")
-	dataDir := fs.String("data-dir", localedge.DefaultDataDir, "directory that keeps the local edge's state across restarts")
-	accountID := fs.String("account-id", localedge.DefaultAccountID, "the one account id the local API serves")
-	token := fs.String("token", localedge.DefaultToken, "the one API token the local API accepts")
-	zoneID := fs.String("zone-id", localedge.DefaultZoneID, "id of the local zone (for Worker routes)")
-	zoneName := fs.String("zone-name", localedge.DefaultZoneName, "name of the local zone")
+	apiListen := fs.String("api-listen", standalone.DefaultAPIListen, "address of the local Cloudflare API")
+	listen := fs.String("listen", standalone.DefaultEdgeListen, "address where deployed Workers serve HTTP")
+	apiOnly := fs.Bool("api-only", false, "run the API without the Workers runtime (no Node.js needed)")
+	dataDir := fs.String("data-dir", standalone.DefaultDataDir, "directory that keeps the local edge's state across restarts")
+	accountID := fs.String("account-id", standalone.DefaultAccountID, "the one account id the local API serves")
+	token := fs.String("token", standalone.DefaultToken, "the one API token the local API accepts")
+	zoneID := fs.String("zone-id", standalone.DefaultZoneID, "id of the local zone (for Worker routes)")
+	zoneName := fs.String("zone-name", standalone.DefaultZoneName, "name of the local zone")
+	runtimeDir := fs.String("runtime-dir", "", "directory of the Workers runtime (its Node program and node_modules); default: found from the working directory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return localedge.Run(ctx, localedge.RunOptions{
-		APIListen: *apiListen,
+	edgeListen := *listen
+	if *apiOnly {
+		edgeListen = ""
+	}
+	return standalone.Run(ctx, standalone.Options{
+		APIListen:  *apiListen,
+		EdgeListen: edgeListen,
+		RuntimeDir: *runtimeDir,
 		Config: localedge.Config{
 			AccountID: *accountID, Token: *token, DataDir: *dataDir,
 			Zones: map[string]string{*zoneID: *zoneName},

@@ -25,7 +25,7 @@ func TestLocalSubcommand(t *testing.T) {
 	start := func() (*exec.Cmd, map[string]string) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		t.Cleanup(cancel)
-		cmd := exec.CommandContext(ctx, bin, "local", "--api-listen", "127.0.0.1:0", "--data-dir", dataDir, "--token", "tok")
+		cmd := exec.CommandContext(ctx, bin, "local", "--api-listen", "127.0.0.1:0", "--data-dir", dataDir, "--token", "tok", "--api-only")
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

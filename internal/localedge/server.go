@@ -41,6 +41,8 @@ type Server struct {
 
 	countMu sync.Mutex
 	counts  map[string]int
+
+	changes changeNotifier
 }
 
 // handlerFunc is an API handler; a returned error is written as Cloudflare's error envelope.
@@ -119,7 +121,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	if !changesWorkers(r) {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	if rec.status < 300 {
+		s.notifyChange()
+	}
 }
 
 func (s *Server) authenticate(r *http.Request) error {

@@ -1,0 +1,329 @@
+// Package runtime runs the Workers deployed on the local edge in Miniflare 4, driven as a Node
+// child process (node/edge.mjs) over JSON lines on its stdin and stdout.
+//
+// One Miniflare instance serves every deployed script: an entry Worker on Address() dispatches
+// a request to the script named in its x-servicesdo-script header; that script's router picks
+// the version (deployment percentages, Cloudflare-Workers-Version-Overrides and
+// Cloudflare-Workers-Version-Key) and tags the response with x-servicesdo-version. KV and R2
+// bindings call the local Cloudflare API, so its store stays the one source of truth; Durable
+// Objects persist under Options.PersistDir.
+//
+// Apply starts a new instance for the new snapshot and switches Address() to it once it is
+// ready; the old instance is disposed after a drain delay, so no request is dropped.
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"sync"
+	"time"
+)
+
+// Options configures the runtime.
+type Options struct {
+	// NodeDir holds edge.mjs and its node_modules. Empty means $SERVICESDO_RUNTIME_DIR, else
+	// internal/localedge/runtime/node of the module found from the working directory upwards
+	// (or next to this source file).
+	NodeDir string
+	// PersistDir is Miniflare's persistence root (Durable Objects, cache).
+	PersistDir string
+	// APIAddress is host:port of the local Cloudflare API, which KV and R2 bindings call with
+	// APIToken for AccountID. Empty leaves KV and R2 bindings out.
+	APIAddress string
+	APIToken   string
+	AccountID  string
+	// Log receives the runtime's diagnostics: Workers' console output and startup errors.
+	Log io.Writer
+	// DrainDelay is how long a replaced instance keeps serving the requests it already has;
+	// 0 means 2 s.
+	DrainDelay time.Duration
+}
+
+// ApplyResult reports an Apply.
+type ApplyResult struct {
+	// Address is where the new instance serves (what Address returns from now on).
+	Address string
+	// Failed maps each script that could not start (it threw at startup, say) to the error,
+	// with the exception. Those scripts are not served; the others are.
+	Failed map[string]string
+}
+
+// Runtime is a running Node process with the current Miniflare instance.
+type Runtime struct {
+	cmd  *exec.Cmd
+	in   io.WriteCloser
+	log  io.Writer
+	done chan struct{} // closed when the process has exited
+	err  error         // why it exited; set before done is closed
+
+	writeMu sync.Mutex
+	mu      sync.Mutex
+	nextID  int64
+	waiting map[int64]chan response
+	address string
+}
+
+type response struct {
+	ID      int64             `json:"id"`
+	OK      bool              `json:"ok"`
+	Error   string            `json:"error"`
+	Address string            `json:"address"`
+	Failed  map[string]string `json:"failed"`
+}
+
+// Errors for a missing Node.js or Miniflare.
+var (
+	ErrNodeMissing      = errors.New("node not found on PATH: install Node.js 20 (e.g. apt-get install nodejs) to run Workers locally")
+	errMiniflareMissing = "Miniflare is not installed: run `npm ci` in %s (make demo does it)"
+)
+
+// NodeDir returns the directory of the Node program: dir if set, else $SERVICESDO_RUNTIME_DIR,
+// else the package's node directory in the source tree.
+func NodeDir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if env := os.Getenv("SERVICESDO_RUNTIME_DIR"); env != "" {
+		return env
+	}
+	rel := filepath.Join("internal", "localedge", "runtime", "node")
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			if mod, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil &&
+				bytes.Contains(mod, []byte("module github.com/dot-do/terraform-provider-servicesdo\n")) {
+				return filepath.Join(d, rel)
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if _, file, _, ok := goruntime.Caller(0); ok {
+		return filepath.Join(filepath.Dir(file), "node")
+	}
+	return rel
+}
+
+// CheckInstalled reports whether Node.js and Miniflare are there, with the error to show if not.
+func CheckInstalled(nodeDir string) error {
+	if _, err := exec.LookPath("node"); err != nil {
+		return ErrNodeMissing
+	}
+	if _, err := os.Stat(filepath.Join(nodeDir, "node_modules", "miniflare", "package.json")); err != nil {
+		return fmt.Errorf(errMiniflareMissing, nodeDir)
+	}
+	return nil
+}
+
+// Start runs the Node program and an (empty) first instance.
+func Start(ctx context.Context, opts Options) (*Runtime, error) {
+	dir := NodeDir(opts.NodeDir)
+	if err := CheckInstalled(dir); err != nil {
+		return nil, err
+	}
+	if opts.PersistDir == "" {
+		return nil, errors.New("runtime: Options.PersistDir is required")
+	}
+	persist, err := filepath.Abs(opts.PersistDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(persist, 0o700); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", persist, err)
+	}
+	drain := opts.DrainDelay
+	if drain <= 0 {
+		drain = 2 * time.Second
+	}
+	settings, err := json.Marshal(map[string]any{
+		"persistDir": persist, "apiAddress": opts.APIAddress, "apiToken": opts.APIToken,
+		"accountId": opts.AccountID, "drainMs": drain.Milliseconds(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	log = &lockedWriter{w: log}
+
+	// Not CommandContext: ctx bounds the start, not the life of the runtime.
+	cmd := exec.Command("node", "edge.mjs", string(settings))
+	cmd.Dir = dir
+	cmd.Stderr = log
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting node: %w", err)
+	}
+	r := &Runtime{cmd: cmd, in: in, log: log, done: make(chan struct{}), waiting: map[int64]chan response{}}
+	go r.read(out)
+	if _, err := r.Apply(ctx, Snapshot{}); err != nil {
+		_ = r.kill()
+		return nil, fmt.Errorf("starting Miniflare: %w", err)
+	}
+	return r, nil
+}
+
+// read dispatches the responses on the program's stdout until it exits.
+func (r *Runtime) read(out io.Reader) {
+	sc := bufio.NewScanner(out)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var resp response
+		if err := json.Unmarshal(sc.Bytes(), &resp); err != nil || resp.ID == 0 {
+			// Not a response (stray output): it is a diagnostic.
+			fmt.Fprintf(r.log, "%s\n", sc.Bytes())
+			continue
+		}
+		r.mu.Lock()
+		if resp.OK && resp.Address != "" {
+			// Node serves from this instance now, whether or not the caller still waits.
+			r.address = resp.Address
+		}
+		ch := r.waiting[resp.ID]
+		delete(r.waiting, resp.ID)
+		r.mu.Unlock()
+		if ch != nil {
+			ch <- resp
+		}
+	}
+	err := r.cmd.Wait()
+	if err == nil {
+		err = errors.New("exited")
+	}
+	r.err = fmt.Errorf("the Workers runtime (node edge.mjs) stopped: %w", err)
+	close(r.done)
+}
+
+// call sends one request and waits for its response.
+func (r *Runtime) call(ctx context.Context, req map[string]any) (response, error) {
+	ch := make(chan response, 1)
+	r.mu.Lock()
+	r.nextID++
+	id := r.nextID
+	r.waiting[id] = ch
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.waiting, id)
+		r.mu.Unlock()
+	}()
+	req["id"] = id
+	line, err := json.Marshal(req)
+	if err != nil {
+		return response{}, err
+	}
+	r.writeMu.Lock()
+	_, err = r.in.Write(append(line, '\n'))
+	r.writeMu.Unlock()
+	if err != nil {
+		select {
+		case <-r.done:
+			return response{}, r.err
+		default:
+			return response{}, fmt.Errorf("writing to the Workers runtime: %w", err)
+		}
+	}
+	select {
+	case resp := <-ch:
+		if !resp.OK {
+			return resp, errors.New(resp.Error)
+		}
+		return resp, nil
+	case <-r.done:
+		return response{}, r.err
+	case <-ctx.Done():
+		return response{}, ctx.Err()
+	}
+}
+
+// Apply makes the running Workers match snap: it starts a new instance with them, switches
+// Address to it once it serves, and retires the previous one after the drain delay. Scripts
+// that fail to start are left out and reported in Failed; the others serve. When no instance
+// can start at all, the previous one keeps serving and Apply returns the error. If ctx ends
+// first, Apply returns ctx's error but the switch may still happen.
+func (r *Runtime) Apply(ctx context.Context, snap Snapshot) (ApplyResult, error) {
+	if snap.Scripts == nil {
+		snap.Scripts = []Script{}
+	}
+	resp, err := r.call(ctx, map[string]any{"op": "apply", "snapshot": snap})
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	failed := resp.Failed
+	if failed == nil {
+		failed = map[string]string{}
+	}
+	return ApplyResult{Address: resp.Address, Failed: failed}, nil
+}
+
+// Address is the host:port where the current instance serves; requests name their script in
+// the x-servicesdo-script header.
+func (r *Runtime) Address() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.address
+}
+
+// ScriptHeader is the request header that names the script to run.
+const ScriptHeader = "x-servicesdo-script"
+
+// VersionHeader is the response header that names the version that served a request.
+const VersionHeader = "x-servicesdo-version"
+
+// Close disposes every Miniflare instance and stops Node (killing it after 10 s).
+func (r *Runtime) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	select {
+	case <-r.done:
+		return nil
+	default:
+	}
+	_, err := r.call(ctx, map[string]any{"op": "close"})
+	_ = r.in.Close()
+	select {
+	case <-r.done:
+		if err != nil && errors.Is(err, r.err) {
+			err = nil // it stopped as asked, before its answer was read
+		}
+	case <-ctx.Done():
+		_ = r.kill()
+		<-r.done
+	}
+	return err
+}
+
+func (r *Runtime) kill() error {
+	_ = r.in.Close()
+	return r.cmd.Process.Kill()
+}
+
+// lockedWriter serialises writes from the stderr copier and the stdout reader.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
