@@ -5,12 +5,15 @@
 package localedge
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/analytics"
 )
 
 // APIPrefix is where the API is served, as on api.cloudflare.com.
@@ -42,7 +45,8 @@ type Server struct {
 	countMu sync.Mutex
 	counts  map[string]int
 
-	changes changeNotifier
+	changes   changeNotifier
+	analytics *analytics.Recorder
 }
 
 // handlerFunc is an API handler; a returned error is written as Cloudflare's error envelope.
@@ -65,11 +69,47 @@ func New(cfg Config) (*Server, error) {
 	s.registerKVRoutes()
 	s.registerR2Routes()
 	s.registerWorkerRoutes()
+	s.analytics = analytics.NewRecorder(analytics.Options{Now: cfg.Now})
+	if err := s.restoreAnalytics(); err != nil {
+		_ = store.Close()
+		return nil, err
+	}
+	s.mux.Handle("POST "+APIPrefix+"/graphql", s.analytics.Handler(cfg.AccountID))
 	return s, nil
 }
 
-// Close closes the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Analytics is the recorder of edge traffic that the GraphQL Analytics endpoint serves.
+func (s *Server) Analytics() *analytics.Recorder { return s.analytics }
+
+const (
+	bucketAnalytics = "analytics"
+	analyticsKey    = "snapshot"
+)
+
+// restoreAnalytics loads the analytics saved by the last Close.
+func (s *Server) restoreAnalytics() error {
+	var raw []byte
+	_ = s.store.View(func(tx *Tx) error {
+		raw, _ = tx.GetRaw(bucketAnalytics, analyticsKey)
+		return nil
+	})
+	if raw == nil {
+		return nil
+	}
+	if err := s.analytics.Restore(raw); err != nil {
+		return fmt.Errorf("restoring analytics from the data directory: %w", err)
+	}
+	return nil
+}
+
+// Close saves the analytics and closes the store.
+func (s *Server) Close() error {
+	snapshot, err := s.analytics.Snapshot()
+	if err == nil {
+		err = s.store.Update(func(tx *Tx) error { return tx.PutRaw(bucketAnalytics, analyticsKey, snapshot) })
+	}
+	return errors.Join(err, s.store.Close())
+}
 
 // Store gives tests direct access to the persisted state.
 func (s *Server) Store() *Store { return s.store }

@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -17,13 +14,14 @@ import (
 	"time"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/analytics"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
 // Header names shared with the runtime's entry and router workers.
 const (
-	scriptHeader  = "X-Servicesdo-Script"
-	versionHeader = "X-Servicesdo-Version"
+	scriptHeader  = runtime.ScriptHeader
+	versionHeader = runtime.VersionHeader
 )
 
 // Invocation is one request the edge served, for analytics.
@@ -40,7 +38,7 @@ type Config struct {
 	API *localedge.Server
 	// Runtime options (the API address and token for KV and R2 bindings among them).
 	Runtime runtime.Options
-	// Record receives every served request; nil records nothing.
+	// Record also receives every served request (the API's analytics always do).
 	Record func(Invocation)
 	// Log receives sync diagnostics (Workers that fail to start).
 	Log io.Writer
@@ -51,7 +49,6 @@ type Edge struct {
 	cfg     Config
 	rt      *runtime.Runtime
 	table   atomic.Pointer[Table]
-	proxy   *httputil.ReverseProxy
 	changed chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
@@ -72,19 +69,6 @@ func Start(ctx context.Context, cfg Config) (*Edge, error) {
 	}
 	e := &Edge{cfg: cfg, rt: rt, changed: make(chan struct{}, 1), done: make(chan struct{})}
 	e.table.Store(NewTable(nil, localedge.Routing{}))
-	transport := &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second, DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext}
-	e.proxy = &httputil.ReverseProxy{
-		Transport: transport,
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(&url.URL{Scheme: "http", Host: e.rt.Address()})
-			pr.Out.Host = pr.In.Host
-			pr.Out.Header.Set(scriptHeader, pr.In.Header.Get(scriptHeader))
-			pr.SetXForwarded()
-		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			http.Error(w, fmt.Sprintf("servicesdo local edge: the Workers runtime did not answer for %s: %v", r.Header.Get(scriptHeader), err), http.StatusBadGateway)
-		},
-	}
 	if err := e.Sync(ctx); err != nil {
 		_ = rt.Close()
 		return nil, err
@@ -199,12 +183,14 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Header.Set(scriptHeader, script)
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w}
-	e.proxy.ServeHTTP(sw, r)
+	e.rt.ServeHTTP(sw, r)
+	if sw.status == 0 {
+		sw.status = http.StatusOK
+	}
+	inv := Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: start}
+	e.cfg.API.Analytics().Record(analytics.Invocation{Script: inv.Script, Version: inv.Version, Status: inv.Status, WallTime: inv.WallTime, At: inv.At})
 	if e.cfg.Record != nil {
-		if sw.status == 0 {
-			sw.status = http.StatusOK
-		}
-		e.cfg.Record(Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: start})
+		e.cfg.Record(inv)
 	}
 }
 

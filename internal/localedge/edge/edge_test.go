@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -31,7 +32,7 @@ type testEdge struct {
 	records []Invocation
 }
 
-func startTestEdge(t *testing.T) *testEdge {
+func startTestEdge(t testing.TB) *testEdge {
 	t.Helper()
 	dir := runtime.NodeDir("")
 	if err := runtime.CheckInstalled(dir); err != nil {
@@ -73,7 +74,7 @@ func startTestEdge(t *testing.T) *testEdge {
 	return te
 }
 
-func (te *testEdge) deploy(t *testing.T, name, body string, workersDev bool) {
+func (te *testEdge) deploy(t testing.TB, name, body string, workersDev bool) {
 	t.Helper()
 	code := fmt.Sprintf("export default { async fetch(request, env) { return new Response(%q) } }", body)
 	if _, err := te.client.UploadScript(context.Background(), cloudflare.ScriptUpload{
@@ -102,7 +103,7 @@ func (te *testEdge) get(host, path string) (int, string, error) {
 }
 
 // waitFor polls until the host answers want, within the deadline.
-func (te *testEdge) waitFor(t *testing.T, host, want string, deadline time.Duration) time.Duration {
+func (te *testEdge) waitFor(t testing.TB, host, want string, deadline time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
 	var last string
@@ -177,5 +178,45 @@ func TestEdgeIsolatesStartupFailure(t *testing.T) {
 	status, body, err := te.get("broken.localhost", "/")
 	if err != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, `Worker "broken" failed to start`) {
 		t.Fatalf("broken: %d %q %v", status, body, err)
+	}
+}
+
+// The GraphQL Analytics endpoint counts exactly the requests the edge served, per version.
+func TestEdgeAnalyticsCountRequests(t *testing.T) {
+	te := startTestEdge(t)
+	te.deploy(t, "counted", "counted", true)
+	te.waitFor(t, "counted.localhost", "counted", 10*time.Second) // the first served request
+	const more = 25
+	for range more {
+		if status, _, err := te.get("counted.localhost", "/"); err != nil || status != http.StatusOK {
+			t.Fatalf("request: %d %v", status, err)
+		}
+	}
+	query := `{"query":"query($accountTag: string, $scriptName: string) { viewer { accounts(filter: {accountTag: $accountTag}) { workersInvocationsAdaptive(limit: 100, filter: {scriptName: $scriptName}) { sum { requests errors } quantiles { wallTimeP50 wallTimeP99 } dimensions { scriptName scriptVersion } } } } }",
+		"variables":{"accountTag":"` + testAccount + `","scriptName":"counted"}}`
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, localedge.APIPrefix+"/graphql", strings.NewReader(query))
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	te.api.ServeHTTP(rec, req)
+	var out struct {
+		Data struct {
+			Viewer struct {
+				Accounts []struct {
+					Rows []struct {
+						Sum        struct{ Requests, Errors int }
+						Quantiles  struct{ WallTimeP50, WallTimeP99 float64 }
+						Dimensions struct{ ScriptName, ScriptVersion string }
+					} `json:"workersInvocationsAdaptive"`
+				}
+			}
+		}
+		Errors any
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil || out.Errors != nil || len(out.Data.Viewer.Accounts) != 1 {
+		t.Fatalf("graphql: %v %s", err, rec.Body.String())
+	}
+	rows := out.Data.Viewer.Accounts[0].Rows
+	if len(rows) != 1 || rows[0].Sum.Requests != more+1 || rows[0].Sum.Errors != 0 || rows[0].Dimensions.ScriptVersion == "" || rows[0].Quantiles.WallTimeP99 <= 0 {
+		t.Fatalf("analytics rows %+v, want one version with %d requests", rows, more+1)
 	}
 }

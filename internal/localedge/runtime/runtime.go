@@ -1,15 +1,18 @@
 // Package runtime runs the Workers deployed on the local edge in Miniflare 4, driven as a Node
 // child process (node/edge.mjs) over JSON lines on its stdin and stdout.
 //
-// One Miniflare instance serves every deployed script: an entry Worker on Address() dispatches
-// a request to the script named in its x-servicesdo-script header; that script's router picks
+// One Miniflare instance serves every deployed script: its entry Worker dispatches a request to
+// the script named in its x-servicesdo-script header; that script's router picks
 // the version (deployment percentages, Cloudflare-Workers-Version-Overrides and
 // Cloudflare-Workers-Version-Key) and tags the response with x-servicesdo-version. KV and R2
 // bindings call the local Cloudflare API, so its store stays the one source of truth; Durable
 // Objects persist under Options.PersistDir.
 //
-// Apply starts a new instance for the new snapshot and switches Address() to it once it is
-// ready; the old instance is disposed after a drain delay, so no request is dropped.
+// Apply starts a new instance for the new snapshot and, once it is ready, switches to it: the
+// runtime's own stable Address (and ServeHTTP) forward to the current instance, and hold new
+// requests for a moment until those in flight on the old instance are done (two instances must
+// not run the same Durable Object at once). The old instance is disposed after a drain delay.
+// No request is dropped.
 package runtime
 
 import (
@@ -20,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +54,8 @@ type Options struct {
 
 // ApplyResult reports an Apply.
 type ApplyResult struct {
-	// Address is where the new instance serves (what Address returns from now on).
+	// Address is where the new Miniflare instance itself serves (for diagnostics; clients use
+	// Runtime.Address, which stays the same).
 	Address string
 	// Failed maps each script that could not start (it threw at startup, say) to the error,
 	// with the exception. Those scripts are not served; the others are.
@@ -69,7 +74,7 @@ type Runtime struct {
 	mu      sync.Mutex
 	nextID  int64
 	waiting map[int64]chan response
-	address string
+	front   *front
 }
 
 type response struct {
@@ -172,10 +177,18 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting node: %w", err)
 	}
-	r := &Runtime{cmd: cmd, in: in, log: log, done: make(chan struct{}), waiting: map[int64]chan response{}}
+	front, err := newFront(drain)
+	if err != nil {
+		_ = in.Close()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return nil, err
+	}
+	r := &Runtime{cmd: cmd, in: in, log: log, done: make(chan struct{}), waiting: map[int64]chan response{}, front: front}
 	go r.read(out)
 	if _, err := r.Apply(ctx, Snapshot{}); err != nil {
 		_ = r.kill()
+		front.close()
 		return nil, fmt.Errorf("starting Miniflare: %w", err)
 	}
 	return r, nil
@@ -195,7 +208,7 @@ func (r *Runtime) read(out io.Reader) {
 		r.mu.Lock()
 		if resp.OK && resp.Address != "" {
 			// Node serves from this instance now, whether or not the caller still waits.
-			r.address = resp.Address
+			r.front.switchTo(resp.Address)
 		}
 		ch := r.waiting[resp.ID]
 		delete(r.waiting, resp.ID)
@@ -255,7 +268,7 @@ func (r *Runtime) call(ctx context.Context, req map[string]any) (response, error
 }
 
 // Apply makes the running Workers match snap: it starts a new instance with them, switches
-// Address to it once it serves, and retires the previous one after the drain delay. Scripts
+// traffic to it once it serves, and retires the previous one after the drain delay. Scripts
 // that fail to start are left out and reported in Failed; the others serve. When no instance
 // can start at all, the previous one keeps serving and Apply returns the error. If ctx ends
 // first, Apply returns ctx's error but the switch may still happen.
@@ -274,13 +287,14 @@ func (r *Runtime) Apply(ctx context.Context, snap Snapshot) (ApplyResult, error)
 	return ApplyResult{Address: resp.Address, Failed: failed}, nil
 }
 
-// Address is the host:port where the current instance serves; requests name their script in
-// the x-servicesdo-script header.
-func (r *Runtime) Address() string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.address
-}
+// Address is the loopback host:port where the Workers serve; it does not change across Applys.
+// A request names its script in the x-servicesdo-script header. Requests are forwarded to the
+// current Miniflare instance (see proxy.go); ServeHTTP does the same in process.
+func (r *Runtime) Address() string { return r.front.ln.Addr().String() }
+
+// ServeHTTP serves a request for the script named in its x-servicesdo-script header, as
+// Address does, without the extra hop.
+func (r *Runtime) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.front.ServeHTTP(w, req) }
 
 // ScriptHeader is the request header that names the script to run.
 const ScriptHeader = "x-servicesdo-script"
@@ -292,6 +306,7 @@ const VersionHeader = "x-servicesdo-version"
 func (r *Runtime) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	r.front.close()
 	select {
 	case <-r.done:
 		return nil

@@ -1,0 +1,430 @@
+package analytics
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+const testAccount = "0123456789abcdef0123456789abcdef"
+
+func TestParseValid(t *testing.T) {
+	for name, q := range map[string]string{
+		"shorthand": `{ viewer { accounts(filter: {accountTag: "x"}) { workersInvocationsAdaptive(limit: 1) { sum { requests } } } } }`,
+		"cloudflare example": `query GetWorkersAnalytics($accountTag: string, $datetimeStart: string, $datetimeEnd: string, $scriptName: string) {
+    viewer { accounts(filter: {accountTag: $accountTag}) {
+        workersInvocationsAdaptive(limit: 100, filter: { scriptName: $scriptName, datetime_geq: $datetimeStart, datetime_leq: $datetimeEnd }) {
+          sum { subrequests requests errors }
+          quantiles { cpuTimeP50 cpuTimeP99 }
+          dimensions{ datetime scriptName status }
+        } } } }`,
+		"aliases, lists, enums, defaults, comments": `# leading comment
+query Q($a: String! = "acct", $versions: [String!], $n: Int = 10) {
+  viewer { accounts(filter: {accountTag: $a}) {
+    canary: workersInvocationsAdaptive(limit: $n, orderBy: [datetimeMinute_ASC, sum_requests_DESC],
+        filter: {AND: [{scriptVersion_in: $versions}, {status_neq: "success"}], datetime_geq: "2024-01-01T00:00:00Z"}) {
+      total: sum { requests }
+      dimensions { v: scriptVersion }
+    }
+  } }
+}`,
+		"block string and escapes": `{ viewer { accounts(filter: {accountTag: """
+   x
+""", other: "a\"b\u00e9\n"}) { __typename } } }`,
+		"numbers":              `{ f(a: -1, b: 0, c: 1.5, d: 2e3, e: -0.5E-2, f: true, g: null) }`,
+		"two named operations": `query A { viewer { __typename } } query B { viewer { __typename } }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := parseQuery(q); err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseStructure(t *testing.T) {
+	doc, err := parseQuery(`query Q($s: String = "d") { viewer { a: accounts(filter: {accountTag: $s, l: [1, two, "3"]}) { x } } }`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := doc.ops[0]
+	if op.name != "Q" || len(op.vars) != 1 || op.vars[0].typ.String() != "String" || op.vars[0].def.text != "d" {
+		t.Fatalf("operation = %+v", op)
+	}
+	acc := op.sel[0].sel[0]
+	if acc.alias != "a" || acc.name != "accounts" || len(acc.args) != 1 {
+		t.Fatalf("field = %+v", acc)
+	}
+	got := resolve(acc.args[0].val, map[string]any{"s": "acct"})
+	b, _ := json.Marshal(got)
+	if string(b) != `{"accountTag":"acct","l":[1,"two","3"]}` {
+		t.Fatalf("resolved argument = %s", b)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, query, want string
+		line, col         int
+	}{
+		{"empty", "   ", "Unexpected <EOF>", 1, 4},
+		{"unclosed selection", "{ viewer { accounts }", `Expected Name, found <EOF>`, 1, 22},
+		{"empty selection", "{ viewer { } }", `Expected Name, found "}"`, 1, 12},
+		{"missing colon", "query($a String) { x }", `Expected ":", found Name "String"`, 1, 10},
+		{"fragment spread", "{ viewer { ...F } }", "fragments are not supported", 1, 12},
+		{"fragment definition", "fragment F on viewer { x }", "fragments are not supported", 1, 1},
+		{"directive", "{ viewer @include(if: true) { x } }", "directives are not supported", 1, 10},
+		{"mutation", "mutation { x }", "mutation operations are not supported", 1, 1},
+		{"unterminated string", "{ x(a: \"abc) }", "Unterminated string", 1, 8},
+		{"bad escape", `{ x(a: "\q") }`, `Invalid character escape sequence \q`, 1, 9},
+		{"bad number", "{ x(a: 01) }", "unexpected digit after 0", 1, 8},
+		{"bad character", "{ x(a: %) }", "Unexpected character '%'", 1, 8},
+		{"variable in default", "query($a: Int = $b) { x }", "Unexpected variable in a constant value", 1, 17},
+		{"duplicate argument", "{ x(a: 1, a: 2) }", `only one argument named "a"`, 1, 11},
+		{"multi-line position", "{\n  viewer {\n    accounts(filter: {accountTag: })\n  }\n}", `Expected a value, found "}"`, 3, 35},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseQuery(c.query)
+			se, ok := err.(*syntaxError)
+			if !ok {
+				t.Fatalf("error = %v, want a syntax error", err)
+			}
+			if !strings.Contains(se.Error(), c.want) || se.at.line != c.line || se.at.col != c.col {
+				t.Fatalf("error = %q at %d:%d, want %q at %d:%d", se.Error(), se.at.line, se.at.col, c.want, c.line, c.col)
+			}
+		})
+	}
+}
+
+// post sends a GraphQL request to the handler and decodes the response.
+func post(t *testing.T, h http.Handler, query string, vars any) (map[string]any, []any) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	resp, err := http.Post(srv.URL+"/client/v4/graphql", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var out struct {
+		Data   map[string]any `json:"data"`
+		Errors []any          `json:"errors"`
+	}
+	raw := map[string]json.RawMessage{}
+	if err := json.NewDecoder(resp.Body).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw["errors"]; !ok {
+		t.Fatalf("response has no errors key: %v", raw)
+	}
+	if _, ok := raw["data"]; !ok {
+		t.Fatalf("response has no data key: %v", raw)
+	}
+	_ = json.Unmarshal(raw["data"], &out.Data)
+	_ = json.Unmarshal(raw["errors"], &out.Errors)
+	return out.Data, out.Errors
+}
+
+// rows digs viewer.accounts[0].<key> out of data.
+func rows(t *testing.T, data map[string]any, key string) []map[string]any {
+	t.Helper()
+	accounts := data["viewer"].(map[string]any)["accounts"].([]any)
+	if len(accounts) != 1 {
+		t.Fatalf("accounts = %v", accounts)
+	}
+	var out []map[string]any
+	for _, r := range accounts[0].(map[string]any)[key].([]any) {
+		out = append(out, r.(map[string]any))
+	}
+	return out
+}
+
+func section(row map[string]any, name string) map[string]any { return row[name].(map[string]any) }
+
+// The query of Cloudflare's "Querying Workers Metrics with GraphQL" tutorial, verbatim.
+const cloudflareExample = `query GetWorkersAnalytics($accountTag: string, $datetimeStart: string, $datetimeEnd: string, $scriptName: string) {
+    viewer {
+      accounts(filter: {accountTag: $accountTag}) {
+        workersInvocationsAdaptive(limit: 100, filter: {
+          scriptName: $scriptName,
+          datetime_geq: $datetimeStart,
+          datetime_leq: $datetimeEnd
+        }) {
+          sum {
+            subrequests
+            requests
+            errors
+          }
+          quantiles {
+            cpuTimeP50
+            cpuTimeP99
+          }
+          dimensions{
+            datetime
+            scriptName
+            status
+          }
+        }
+      }
+    }
+  }`
+
+func TestHandlerCloudflareExample(t *testing.T) {
+	r, _ := newTestRecorder()
+	at := t0.Add(10 * time.Minute)
+	for i := 0; i < 4; i++ {
+		r.Record(Invocation{Script: "worker-subrequest-test-client", Version: "v1", Status: 200, WallTime: 5 * time.Millisecond, CPUTime: time.Duration(200+i) * time.Microsecond, At: at.Add(time.Duration(i) * time.Second)})
+	}
+	r.Record(Invocation{Script: "worker-subrequest-test-client", Version: "v1", Status: 500, Thrown: true, WallTime: time.Millisecond, At: at})
+	r.Record(Invocation{Script: "other", Version: "v1", Status: 200, At: at})                                            // another script
+	r.Record(Invocation{Script: "worker-subrequest-test-client", Version: "v1", Status: 200, At: t0.Add(2 * time.Hour)}) // out of range
+	data, errs := post(t, r.Handler(testAccount), cloudflareExample, map[string]any{
+		"accountTag":    testAccount,
+		"datetimeStart": t0.Format(time.RFC3339),
+		"datetimeEnd":   t0.Add(time.Hour).Format(time.RFC3339),
+		"scriptName":    "worker-subrequest-test-client",
+	})
+	if errs != nil {
+		t.Fatalf("errors: %v", errs)
+	}
+	got := rows(t, data, "workersInvocationsAdaptive")
+	b, _ := json.Marshal(got)
+	want := `[{"dimensions":{"datetime":"2026-03-10T12:10:00Z","scriptName":"worker-subrequest-test-client","status":"scriptThrewException"},"quantiles":{"cpuTimeP50":0,"cpuTimeP99":0},"sum":{"errors":1,"requests":1,"subrequests":0}},` +
+		`{"dimensions":{"datetime":"2026-03-10T12:10:00Z","scriptName":"worker-subrequest-test-client","status":"success"},"quantiles":{"cpuTimeP50":201,"cpuTimeP99":203},"sum":{"errors":0,"requests":4,"subrequests":0}}]`
+	if string(b) != want {
+		t.Fatalf("rows =\n%s\nwant\n%s", b, want)
+	}
+}
+
+func TestHandlerPerVersionWallTime(t *testing.T) {
+	r, _ := newTestRecorder()
+	// Stable: 1000 requests at 10ms, 1% errors. Canary: 200 requests at 50ms..249ms, 10% errors.
+	for i := 0; i < 1000; i++ {
+		status := 200
+		if i%100 == 0 {
+			status = 503
+		}
+		r.Record(Invocation{Script: "api", Version: "stable", Status: status, WallTime: 10 * time.Millisecond, At: t0.Add(time.Duration(i%3) * time.Minute)})
+	}
+	for i := 0; i < 200; i++ {
+		r.Record(Invocation{Script: "api", Version: "canary", Status: 200, Thrown: i%10 == 0, WallTime: time.Duration(50+i) * time.Millisecond, At: t0.Add(time.Duration(i%3) * time.Minute)})
+	}
+	q := `query($accountTag: string!, $datetimeStart: Time!, $datetimeEnd: Time!, $scriptName: string, $versions: [string!]) {
+  viewer { accounts(filter: {accountTag: $accountTag}) {
+    byVersion: workersInvocationsAdaptive(limit: 10, filter: {scriptName: $scriptName, scriptVersion_in: $versions,
+        datetime_geq: $datetimeStart, datetime_leq: $datetimeEnd}, orderBy: [sum_requests_DESC]) {
+      sum { requests errors wallTime }
+      quantiles { wallTimeP50 wallTimeP99 wallTimeP999 }
+      dimensions { scriptVersion }
+    }
+  } }
+}`
+	data, errs := post(t, r.Handler(testAccount), q, map[string]any{
+		"accountTag": testAccount, "scriptName": "api", "versions": []string{"stable", "canary"},
+		"datetimeStart": t0.Format(time.RFC3339), "datetimeEnd": t0.Add(time.Hour).Format(time.RFC3339),
+	})
+	if errs != nil {
+		t.Fatalf("errors: %v", errs)
+	}
+	got := rows(t, data, "byVersion")
+	if len(got) != 2 {
+		t.Fatalf("rows = %v", got)
+	}
+	stable, canary := got[0], got[1]
+	if section(stable, "dimensions")["scriptVersion"] != "stable" || section(canary, "dimensions")["scriptVersion"] != "canary" {
+		t.Fatalf("order by sum_requests_DESC not applied: %v", got)
+	}
+	if s := section(stable, "sum"); s["requests"] != 1000.0 || s["errors"] != 10.0 || s["wallTime"] != 1000*10000.0 {
+		t.Fatalf("stable sum = %v", s)
+	}
+	if s := section(canary, "sum"); s["requests"] != 200.0 || s["errors"] != 20.0 {
+		t.Fatalf("canary sum = %v", s)
+	}
+	// Canary wall times are 50..249 ms: nearest-rank P50 = 149ms, P99 = 248ms (microseconds).
+	qs := section(canary, "quantiles")
+	for name, want := range map[string]float64{"wallTimeP50": 149_000, "wallTimeP99": 248_000, "wallTimeP999": 249_000} {
+		if got := qs[name].(float64); got < want*0.99 || got > want*1.01 {
+			t.Errorf("canary %s = %v, want %v ±1%%", name, got, want)
+		}
+	}
+	if got := section(stable, "quantiles")["wallTimeP99"].(float64); got != 10_000 {
+		t.Errorf("stable wallTimeP99 = %v, want 10000", got)
+	}
+}
+
+func TestHandlerGroupingFilteringLimit(t *testing.T) {
+	r, _ := newTestRecorder()
+	for m := 0; m < 5; m++ {
+		for i := 0; i <= m; i++ {
+			r.Record(Invocation{Script: "api", Version: "v1", Status: 200, WallTime: time.Millisecond, At: t0.Add(time.Duration(m)*time.Minute + 30*time.Second)})
+		}
+	}
+	h := r.Handler(testAccount)
+	query := func(args string) []map[string]any {
+		t.Helper()
+		data, errs := post(t, h, `{ viewer { accounts(filter: {accountTag: "`+testAccount+`"}) { workersInvocationsAdaptive(`+args+`) { count: sum { requests } dimensions { datetimeMinute } } } } }`, nil)
+		if errs != nil {
+			t.Fatalf("%s: errors %v", args, errs)
+		}
+		return rows(t, data, "workersInvocationsAdaptive")
+	}
+	minutes := func(rs []map[string]any) (out []string) {
+		for _, r := range rs {
+			out = append(out, strings.TrimPrefix(section(r, "dimensions")["datetimeMinute"].(string), "2026-03-10T"))
+		}
+		return out
+	}
+	if got := minutes(query(`limit: 100, orderBy: [datetimeMinute_ASC]`)); strings.Join(got, ",") != "12:00:00Z,12:01:00Z,12:02:00Z,12:03:00Z,12:04:00Z" {
+		t.Fatalf("all minutes = %v", got)
+	}
+	if got := minutes(query(`limit: 2, orderBy: [datetimeMinute_DESC]`)); strings.Join(got, ",") != "12:04:00Z,12:03:00Z" {
+		t.Fatalf("limit 2 DESC = %v", got)
+	}
+	// Time filters compare the start of the minute: 12:01:30 excludes the 12:01 minute.
+	if got := minutes(query(`limit: 100, filter: {datetime_geq: "2026-03-10T12:01:30Z", datetime_lt: "2026-03-10T12:04:00Z"}`)); strings.Join(got, ",") != "12:02:00Z,12:03:00Z" {
+		t.Fatalf("range = %v", got)
+	}
+	rs := query(`limit: 100, filter: {OR: [{datetimeMinute: "2026-03-10T12:00:00Z"}, {datetimeMinute: "2026-03-10T12:04:00Z"}]}`)
+	if len(rs) != 2 || section(rs[0], "count")["requests"] != 1.0 || section(rs[1], "count")["requests"] != 5.0 {
+		t.Fatalf("OR filter rows = %v", rs)
+	}
+	// No dimensions selected: one row with the total.
+	data, errs := post(t, h, `{ viewer { accounts(filter: {accountTag: "`+testAccount+`"}) { workersInvocationsAdaptive(limit: 10, filter: {date: "2026-03-10"}) { sum { requests } avg { sampleInterval } } } } }`, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	rs = rows(t, data, "workersInvocationsAdaptive")
+	if len(rs) != 1 || section(rs[0], "sum")["requests"] != 15.0 || section(rs[0], "avg")["sampleInterval"] != 1.0 {
+		t.Fatalf("total rows = %v", rs)
+	}
+}
+
+func TestHandlerStatusFilter(t *testing.T) {
+	r, _ := newTestRecorder()
+	for i, s := range []int{200, 200, 404, 500, 0} {
+		r.Record(Invocation{Script: "api", Version: "v", Status: s, Thrown: i == 1, At: t0})
+	}
+	data, errs := post(t, r.Handler(testAccount), `query($a: string) { viewer { accounts(filter: {accountTag: $a}) {
+	  workersInvocationsAdaptive(limit: 10, filter: {status_in: [scriptThrewException, "internalError", exceededResources]}) { sum { requests errors } }
+	  ok: workersInvocationsAdaptive(limit: 10, filter: {status: "success"}) { sum { requests errors clientDisconnects } }
+	} } }`, map[string]any{"a": testAccount})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	bad := rows(t, data, "workersInvocationsAdaptive")
+	ok := rows(t, data, "ok")
+	if s := section(bad[0], "sum"); s["requests"] != 2.0 || s["errors"] != 2.0 {
+		t.Fatalf("error statuses sum = %v", s)
+	}
+	if s := section(ok[0], "sum"); s["requests"] != 2.0 || s["errors"] != 0.0 || s["clientDisconnects"] != 0.0 {
+		t.Fatalf("success sum = %v", s)
+	}
+}
+
+func TestHandlerEmptyResultIsEmptyList(t *testing.T) {
+	r, _ := newTestRecorder()
+	data, errs := post(t, r.Handler(testAccount), cloudflareExample, map[string]any{"accountTag": testAccount})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got := rows(t, data, "workersInvocationsAdaptive"); len(got) != 0 {
+		t.Fatalf("rows = %v", got)
+	}
+}
+
+func TestHandlerErrors(t *testing.T) {
+	r, _ := newTestRecorder()
+	h := r.Handler(testAccount)
+	acct := `accounts(filter: {accountTag: "` + testAccount + `"})`
+	for _, c := range []struct {
+		name, query string
+		vars        any
+		want, code  string
+		path        string
+	}{
+		{"other account", `{ viewer { accounts(filter: {accountTag: "ffff"}) { workersInvocationsAdaptive(limit: 1) { sum { requests } } } } }`, nil,
+			"not authorized for that account", "authz", `["viewer","accounts"]`},
+		{"syntax", `{ viewer { `, nil, "Syntax Error: Expected Name, found <EOF> (line 1, column 12)", "parsing", ``},
+		{"unknown dataset", `{ viewer { ` + acct + ` { httpRequests1mGroups(limit: 1) { sum { requests } } } } }`, nil,
+			`Cannot query field "httpRequests1mGroups" on type "account".`, "validation", `["viewer","accounts",0,"httpRequests1mGroups"]`},
+		{"unknown sum field", `{ viewer { ` + acct + ` { w: workersInvocationsAdaptive(limit: 1) { sum { cpuTime } } } } }`, nil,
+			`Cannot query field "cpuTime" on type "AccountWorkersInvocationsAdaptiveSum".`, "validation", `["viewer","accounts",0,"w","sum","cpuTime"]`},
+		{"unknown quantile", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 1) { quantiles { wallTimeP42 } } } } }`, nil,
+			`Cannot query field "wallTimeP42"`, "validation", ``},
+		{"unknown filter field", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 1, filter: {colo: "x"}) { sum { requests } } } } }`, nil,
+			`filter: unknown field "colo"`, "validation", ``},
+		{"bad time", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 1, filter: {datetime_geq: "yesterday"}) { sum { requests } } } } }`, nil,
+			`invalid Time "yesterday"`, "validation", ``},
+		{"limit too big", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 10001) { sum { requests } } } } }`, nil,
+			"limit must be less than or equal to 10000", "validation", ``},
+		{"order by unselected dimension", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 1, orderBy: [datetime_ASC]) { sum { requests } } } } }`, nil,
+			`dimension "datetime" is not selected`, "validation", ``},
+		{"undefined variable", `{ viewer { accounts(filter: {accountTag: $a}) { __typename } } }`, nil, `Variable "$a" is not defined.`, "validation", ``},
+		{"missing required variable", `query($a: String!) { viewer { accounts(filter: {accountTag: $a}) { __typename } } }`, nil,
+			`Variable "$a" of required type "String!" was not provided.`, "validation", ``},
+		{"leaf with selection", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 1) { sum { requests { x } } } } } }`, nil,
+			`must not have a selection`, "validation", ``},
+		{"dataset without selection", `{ viewer { ` + acct + ` { workersInvocationsAdaptive(limit: 1) } } }`, nil,
+			`must have a selection of subfields`, "validation", ``},
+		{"fragment", `{ viewer { ...V } }`, nil, "fragments are not supported", "parsing", ``},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data, errs := post(t, h, c.query, c.vars)
+			if data != nil || len(errs) != 1 {
+				t.Fatalf("data = %v, errors = %v", data, errs)
+			}
+			e := errs[0].(map[string]any)
+			if msg, _ := e["message"].(string); !strings.Contains(msg, c.want) {
+				t.Fatalf("message = %q, want %q", msg, c.want)
+			}
+			if code := e["extensions"].(map[string]any)["code"]; code != c.code {
+				t.Fatalf("code = %v, want %s", code, c.code)
+			}
+			if c.path != "" {
+				if p, _ := json.Marshal(e["path"]); string(p) != c.path {
+					t.Fatalf("path = %s, want %s", p, c.path)
+				}
+			}
+		})
+	}
+}
+
+func TestHandlerBodyForms(t *testing.T) {
+	r, _ := newTestRecorder()
+	r.Record(Invocation{Script: "api", Version: "v", Status: 200, At: t0})
+	srv := httptest.NewServer(r.Handler(testAccount))
+	defer srv.Close()
+	for name, body := range map[string]string{
+		"variables as a JSON string": `{"query":"query($a: string) { viewer { accounts(filter: {accountTag: $a}) { workersInvocationsAdaptive(limit: 1) { sum { requests } } } } }","variables":"{\"a\":\"` + testAccount + `\"}"}`,
+		"operationName picks one":    `{"operationName":"B","query":"query A { x } query B { viewer { accounts(filter: {accountTag: \"` + testAccount + `\"}) { workersInvocationsAdaptive(limit: 1) { sum { requests } } } } }"}`,
+	} {
+		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		b, _ := json.Marshal(out)
+		if !strings.Contains(string(b), `"requests":1`) || !strings.Contains(string(b), `"errors":null`) {
+			t.Errorf("%s: response %s", name, b)
+		}
+	}
+	resp, err := http.Post(srv.URL, "application/json", strings.NewReader(`not json`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	resp.Body.Close()
+	if out["data"] != nil || out["errors"] == nil {
+		t.Errorf("malformed body: %v", out)
+	}
+}
