@@ -20,8 +20,10 @@ type DeployedScript struct {
 
 // DeployedVersion is one version of a deployment, with secret values (the runtime needs them).
 type DeployedVersion struct {
-	ID                 string
-	MainModule         string
+	ID         string
+	MainModule string
+	// ServiceWorker marks a service-worker upload (body_part): MainModule is a classic script.
+	ServiceWorker      bool
 	Modules            []DeployedModule
 	CompatibilityDate  string
 	CompatibilityFlags []string
@@ -141,6 +143,9 @@ func deployedScript(tx *Tx, sc *workerScript, namespaces []doNamespace) (Deploye
 			continue
 		}
 		dv := DeployedVersion{ID: v.ID, MainModule: v.MainModule, CompatibilityDate: v.CompatibilityDate, CompatibilityFlags: v.CompatibilityFlags}
+		if v.MainModule == "" && v.BodyPart != "" {
+			dv.MainModule, dv.ServiceWorker = v.BodyPart, true
+		}
 		for _, m := range v.Modules {
 			dv.Modules = append(dv.Modules, DeployedModule(m))
 		}

@@ -224,7 +224,7 @@ func toSnapshot(scripts []localedge.DeployedScript) runtime.Snapshot {
 		}
 		rs := runtime.Script{Name: s.Name}
 		for _, v := range s.Versions {
-			rv := runtime.Version{ID: v.ID, MainModule: v.MainModule, CompatibilityDate: v.CompatibilityDate, CompatibilityFlags: v.CompatibilityFlags}
+			rv := runtime.Version{ID: v.ID, MainModule: v.MainModule, ServiceWorker: v.ServiceWorker, CompatibilityDate: v.CompatibilityDate, CompatibilityFlags: v.CompatibilityFlags}
 			for _, m := range v.Modules {
 				rv.Modules = append(rv.Modules, runtime.Module{Name: m.Name, ContentType: m.ContentType, Content: m.Content})
 			}
