@@ -186,11 +186,15 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 		NewKVNamespaceResource,
 		NewR2BucketResource,
 		NewServiceResource,
+		NewRegistryEntryResource,
 	}
 }
 
 func (p *servicesdoProvider) DataSources(_ context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{
+		NewServiceDiscoveryDataSource,
+		NewRegistryDataSource,
+	}
 }
 
 // configureClient is the shared body of every resource's Configure.

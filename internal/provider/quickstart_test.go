@@ -26,26 +26,8 @@ import (
 // a service binding call, a Durable Object counter, KV written through the API and read by a
 // Worker, and R2 written by a Worker and read through the API.
 func TestAccQuickstart_servesTraffic(t *testing.T) {
-	if err := runtime.CheckInstalled(runtime.NodeDir("")); err != nil {
-		t.Skip(err.Error())
-	}
 	edgeAPI := newTestEdge(t)
-	edgeAPI.requireLocal(t)
-	workers, err := edge.Start(context.Background(), edge.Config{
-		API: edgeAPI.local,
-		Runtime: runtime.Options{
-			PersistDir: t.TempDir(), APIAddress: strings.TrimSuffix(strings.TrimPrefix(edgeAPI.baseURL, "http://"), localedge.APIPrefix),
-			APIToken: testToken, AccountID: testAccountID, DrainDelay: 200 * time.Millisecond,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	edgeSrv := httptest.NewServer(workers)
-	t.Cleanup(func() {
-		edgeSrv.Close()
-		_ = workers.Close()
-	})
+	edgeURL := edgeAPI.startWorkers(t)
 
 	stack, err := filepath.Abs("../../examples/stacks/quickstart")
 	if err != nil {
@@ -62,17 +44,7 @@ func TestAccQuickstart_servesTraffic(t *testing.T) {
 	// The stack names its provider dot-do/servicesdo, as users do.
 	t.Setenv("TF_ACC_PROVIDER_NAMESPACE", "dot-do")
 
-	get := func(host, path string) (int, string) {
-		req, _ := http.NewRequest(http.MethodGet, edgeSrv.URL+path, nil)
-		req.Host = host
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, err.Error()
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(body)
-	}
+	get := func(host, path string) (int, string) { return edgeGet(edgeURL, host, path) }
 	// waitJSON polls until host answers 200 with JSON, as the edge picks up a deploy.
 	waitJSON := func(host string, into any) error {
 		deadline := time.Now().Add(15 * time.Second)
@@ -119,7 +91,7 @@ func TestAccQuickstart_servesTraffic(t *testing.T) {
 					return fmt.Errorf("back /greeting answered %d %q", status, body)
 				}
 				// R2 written by the Worker is what the API lists.
-				req, _ := http.NewRequest(http.MethodPut, edgeSrv.URL+"/notes?name=todo.txt", strings.NewReader("buy milk"))
+				req, _ := http.NewRequest(http.MethodPut, edgeURL+"/notes?name=todo.txt", strings.NewReader("buy milk"))
 				req.Host = "qs-back.localhost"
 				res, err := http.DefaultClient.Do(req)
 				if err != nil {
@@ -134,4 +106,43 @@ func TestAccQuickstart_servesTraffic(t *testing.T) {
 			},
 		}},
 	})
+}
+
+// startWorkers runs the deployed Workers of the test's local edge in Miniflare and returns
+// the edge's URL; it skips the test when Node.js or Miniflare is missing.
+func (e *testEdge) startWorkers(t *testing.T) string {
+	t.Helper()
+	if err := runtime.CheckInstalled(runtime.NodeDir("")); err != nil {
+		t.Skip(err.Error())
+	}
+	e.requireLocal(t)
+	workers, err := edge.Start(context.Background(), edge.Config{
+		API: e.local,
+		Runtime: runtime.Options{
+			PersistDir: t.TempDir(), APIAddress: strings.TrimSuffix(strings.TrimPrefix(e.baseURL, "http://"), localedge.APIPrefix),
+			APIToken: e.token, AccountID: e.accountID, DrainDelay: 200 * time.Millisecond,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(workers)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = workers.Close()
+	})
+	return srv.URL
+}
+
+// edgeGet sends a request for host through the edge.
+func edgeGet(edgeURL, host, path string) (int, string) {
+	req, _ := http.NewRequest(http.MethodGet, edgeURL+path, nil)
+	req.Host = host
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
 }

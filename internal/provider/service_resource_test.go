@@ -661,7 +661,7 @@ func TestAccService_importBlock(t *testing.T) {
   vars = { MODE = "x" }
   json_vars = { CONF = jsonencode({ a = [1, 2] }) }
   kv_namespaces = { CACHE = %q }
-  services = { SELF_CHECK = { service = "other-service" } }
+  services = { SELF_CHECK = { service = servicesdo_service.other.name } }
   durable_objects = { COUNTER = { class_name = "Counter" } }
   crons = ["*/10 * * * *"]
   routes = [{ pattern = "adopt.example.com/*" }]

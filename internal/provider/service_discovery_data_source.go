@@ -1,0 +1,184 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/registry"
+)
+
+var (
+	_ datasource.DataSource              = (*serviceDiscoveryDataSource)(nil)
+	_ datasource.DataSourceWithConfigure = (*serviceDiscoveryDataSource)(nil)
+)
+
+// NewServiceDiscoveryDataSource is the servicesdo_service_discovery constructor.
+func NewServiceDiscoveryDataSource() datasource.DataSource { return &serviceDiscoveryDataSource{} }
+
+type serviceDiscoveryDataSource struct{ data *providerData }
+
+type serviceDiscoveryModel struct {
+	RegistryID   types.String `tfsdk:"registry_id"`
+	Name         types.String `tfsdk:"name"`
+	Constraint   types.String `tfsdk:"version"`
+	Resolved     types.String `tfsdk:"resolved_version"`
+	Available    types.List   `tfsdk:"available_versions"`
+	Service      types.String `tfsdk:"service"`
+	Endpoint     types.String `tfsdk:"endpoint"`
+	Schema       types.String `tfsdk:"schema"`
+	TypeID       types.String `tfsdk:"type_id"`
+	Dependencies types.List   `tfsdk:"dependencies"`
+	Tags         types.Set    `tfsdk:"tags"`
+	Metadata     types.Map    `tfsdk:"metadata"`
+	Details      types.Map    `tfsdk:"details"`
+	Description  types.String `tfsdk:"description"`
+	Document     types.String `tfsdk:"document"`
+	UpdatedAt    types.String `tfsdk:"updated_at"`
+}
+
+func (d *serviceDiscoveryDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_service_discovery"
+}
+
+func (d *serviceDiscoveryDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Finds the newest registry entry of a service matching a version constraint.",
+		Attributes: map[string]schema.Attribute{
+			"registry_id": schema.StringAttribute{MarkdownDescription: "The registry's KV namespace; defaults to the provider's `registry_namespace_id`.", Optional: true},
+			"name": schema.StringAttribute{
+				MarkdownDescription: "Service name.",
+				Required:            true,
+				Validators:          []validator.String{checkValidator{"Invalid registry name", registry.CheckName}},
+			},
+			"version": schema.StringAttribute{
+				MarkdownDescription: "Version constraint: `latest` (default: the newest release), an exact version, `^1.2`, `~1.2.3`, `1.x`, `>=2.0.0 <3`, alternatives with `||`.",
+				Optional:            true,
+				Validators: []validator.String{checkValidator{"Invalid version constraint", func(s string) error {
+					_, err := registry.ParseConstraint(s)
+					return err
+				}}},
+			},
+			"resolved_version":   computed("The version found."),
+			"available_versions": schema.ListAttribute{MarkdownDescription: "Every version of the service, newest first.", Computed: true, ElementType: types.StringType},
+			"service":            computed("The Worker script."),
+			"endpoint":           computed("The service's URL."),
+			"schema":             computed("Type URL of what it serves."),
+			"type_id":            computed("The document's `$id`."),
+			"dependencies":       schema.ListAttribute{MarkdownDescription: "Services it calls.", Computed: true, ElementType: types.StringType},
+			"tags":               schema.SetAttribute{MarkdownDescription: "Tags.", Computed: true, ElementType: types.StringType},
+			"metadata":           schema.MapAttribute{MarkdownDescription: "Metadata.", Computed: true, ElementType: types.StringType},
+			"details":            schema.MapAttribute{MarkdownDescription: "Details.", Computed: true, ElementType: types.StringType},
+			"description":        computed("Description."),
+			"document":           computed("The whole registry document (JSON)."),
+			"updated_at":         computed("When the entry was written."),
+		},
+	}
+}
+
+func (d *serviceDiscoveryDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = configureClient(req.ProviderData, &resp.Diagnostics)
+}
+
+func resolveRegistryID(configured types.String, data *providerData) (string, error) {
+	if id := configured.ValueString(); id != "" {
+		return id, nil
+	}
+	if data.registryNamespaceID == "" {
+		return "", errNoRegistry
+	}
+	return data.registryNamespaceID, nil
+}
+
+func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m serviceDiscoveryModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	registryID, err := resolveRegistryID(m.RegistryID, d.data)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
+		return
+	}
+	name := m.Name.ValueString()
+	constraint := m.Constraint.ValueString()
+	if constraint == "" {
+		constraint = "latest"
+	}
+	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint)
+	var noMatch *noMatchError
+	switch {
+	case errors.As(err, &noMatch):
+		resp.Diagnostics.AddAttributeError(path.Root("version"), "No matching service version", err.Error()+".")
+		return
+	case err != nil:
+		resp.Diagnostics.AddError("Cannot read the registry", err.Error())
+		return
+	}
+	var entry registryEntryModel
+	entry.Service, entry.Endpoint, entry.Schema, entry.Description = types.StringNull(), types.StringNull(), types.StringNull(), types.StringNull()
+	entry.Tags, entry.Metadata, entry.Details = types.SetNull(types.StringType), types.MapNull(types.StringType), types.MapNull(types.StringType)
+	entry.Dependencies = types.ListNull(types.StringType)
+	entry.fill(registryID, e)
+	doc, _ := json.Marshal(e)
+	m.RegistryID = types.StringValue(registryID)
+	m.Constraint = types.StringValue(constraint)
+	m.Resolved = types.StringValue(version)
+	m.Available = listOfStrings(sortedVersions(versions))
+	m.Service, m.Endpoint, m.Schema, m.TypeID = entry.Service, entry.Endpoint, entry.Schema, entry.TypeID
+	m.Dependencies, m.Tags, m.Metadata, m.Details = entry.Dependencies, entry.Tags, entry.Metadata, entry.Details
+	m.Description, m.UpdatedAt, m.Document = entry.Description, entry.UpdatedAt, types.StringValue(string(doc))
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// noMatchError is a constraint that no registered version satisfies.
+type noMatchError struct{ err error }
+
+func (e *noMatchError) Error() string { return e.err.Error() }
+
+// discover resolves name and constraint against the registry with one key listing (the
+// versions come from key names) and one value read.
+func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string) (registry.Entry, string, []string, error) {
+	keys, err := client.ListKVKeys(ctx, registryID, registry.Key(name, ""))
+	if cloudflare.IsNotFound(err) {
+		return registry.Entry{}, "", nil, errNoRegistryNamespace(registryID)
+	}
+	if err != nil {
+		return registry.Entry{}, "", nil, err
+	}
+	var versions []string
+	for _, k := range keys {
+		if n, v, ok := registry.ParseKey(k.Name); ok && n == name {
+			versions = append(versions, v)
+		}
+	}
+	version, err := registry.Resolve(name, constraint, versions)
+	if err != nil {
+		return registry.Entry{}, "", versions, &noMatchError{err}
+	}
+	raw, err := client.GetKVValue(ctx, registryID, registry.Key(name, version))
+	if err != nil {
+		return registry.Entry{}, "", versions, err
+	}
+	e, err := registry.Decode(raw)
+	return e, version, versions, err
+}
+
+func errNoRegistryNamespace(id string) error {
+	return &registryError{"registry " + id + " does not exist: set registry_id (or the provider's registry_namespace_id) to a KV namespace id"}
+}
+
+type registryError struct{ msg string }
+
+func (e *registryError) Error() string { return e.msg }
