@@ -824,3 +824,45 @@ func (c planExcludesCheck) CheckPlan(_ context.Context, req plancheck.CheckPlanR
 		resp.Error = fmt.Errorf("the plan contains %q", c.text)
 	}
 }
+
+// A migration made outside Terraform is drift: the next plan migrates back.
+func TestAccService_outOfBandMigration(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	dir := t.TempDir()
+	code := writeCode(t, dir, "index.js", fmt.Sprintf(counterCode, "Counter"))
+	name := uniqueName("tf-acc-svc-mig")
+	config := edge.serviceConfig(name, code, `durable_objects = { COUNTER = { class_name = "Counter" } }
+  allow_delete = true`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// Someone deletes the class with their own migration (v1 → v2).
+				PreConfig: func() {
+					if _, err := edge.client.UploadScript(context.Background(), cloudflare.ScriptUpload{
+						Name: name, MainModule: "index.js", CompatibilityDate: "2025-01-01",
+						Modules:   []cloudflare.Module{{Name: "index.js", Content: []byte(workerCode("no classes"))}},
+						Migration: &cloudflare.Migration{OldTag: "v1", NewTag: "v2", DeletedClasses: []string{"Counter"}},
+					}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(svcAddress, tfjsonpath.New("migration_tag"), knownvalue.StringExact("v3")),
+					statecheck.ExpectKnownValue(svcAddress, tfjsonpath.New("durable_object_classes"), knownvalue.MapExact(map[string]knownvalue.Check{"Counter": knownvalue.Bool(true)})),
+				},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
