@@ -36,22 +36,10 @@ func (s *Server) putScript(w http.ResponseWriter, r *http.Request) error {
 	if err := validScriptName(name); err != nil {
 		return err
 	}
-	form, err := parseUploadForm(w, r, "metadata")
+	up, err := readUpload(w, r)
 	if err != nil {
 		return err
 	}
-	md, err := decodeMetadata(form.doc, "metadata")
-	if err != nil {
-		return err
-	}
-	mainModule, bodyPart, err := md.entrypoint(form)
-	if err != nil {
-		return err
-	}
-	if err := validCompatDate(md); err != nil {
-		return err
-	}
-	strict := r.URL.Query().Get("bindings_inherit") == "strict"
 	var result map[string]any
 	err = s.store.Update(func(tx *Tx) error {
 		var sc *workerScript
@@ -65,22 +53,14 @@ func (s *Server) putScript(w http.ResponseWriter, r *http.Request) error {
 		} else if prev, err = loadVersion(tx, name, sc.LastVersion); err != nil {
 			return err
 		}
-		if sc.MigrationTag, err = applyMigrations(tx, name, sc.MigrationTag, md.Migrations); err != nil {
+		if sc.MigrationTag, err = applyMigrations(tx, name, sc.MigrationTag, up.md.Migrations); err != nil {
 			return err
 		}
-		var given []workerBinding
-		if md.Bindings != nil {
-			given = *md.Bindings
-		}
-		bindings, err := resolveBindings(tx, name, given, md.KeepBindings, prev, strict)
+		v, err := up.version(tx, name, prev)
 		if err != nil {
 			return err
 		}
-		if err := validateBindings(tx, name, bindings, form.modules, mainModule != ""); err != nil {
-			return err
-		}
-		applyScriptSettings(sc, md)
-		v := newVersionFrom(md, form, mainModule, bodyPart, bindings)
+		applyScriptSettings(sc, up.md)
 		if err := s.addVersion(tx, sc, v, true, "upload"); err != nil {
 			return err
 		}
@@ -91,7 +71,7 @@ func (s *Server) putScript(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		result["startup_time_ms"] = 0
-		result["entry_point"] = mainModule + bodyPart
+		result["entry_point"] = up.mainModule + up.bodyPart
 		return nil
 	})
 	if err != nil {

@@ -524,3 +524,48 @@ func validCompatDate(md *uploadMetadata) error {
 	}
 	return nil
 }
+
+// upload is a parsed script or version upload: its form, metadata and entry point.
+type upload struct {
+	form                 *uploadForm
+	md                   *uploadMetadata
+	mainModule, bodyPart string
+	strict               bool
+}
+
+// readUpload parses and checks the parts common to PUT script and POST versions.
+func readUpload(w http.ResponseWriter, r *http.Request) (*upload, error) {
+	form, err := parseUploadForm(w, r, "metadata")
+	if err != nil {
+		return nil, err
+	}
+	md, err := decodeMetadata(form.doc, "metadata")
+	if err != nil {
+		return nil, err
+	}
+	up := &upload{form: form, md: md, strict: r.URL.Query().Get("bindings_inherit") == "strict"}
+	if up.mainModule, up.bodyPart, err = md.entrypoint(form); err != nil {
+		return nil, err
+	}
+	if err := validCompatDate(md); err != nil {
+		return nil, err
+	}
+	return up, nil
+}
+
+// version resolves and validates the upload's bindings against the previous version (nil for
+// a new script) and returns the new, not yet stored, version.
+func (up *upload) version(tx *Tx, script string, prev *workerVersion) (*workerVersion, error) {
+	var given []workerBinding
+	if up.md.Bindings != nil {
+		given = *up.md.Bindings
+	}
+	bindings, err := resolveBindings(tx, script, given, up.md.KeepBindings, prev, up.strict)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateBindings(tx, script, bindings, up.form.modules, up.mainModule != ""); err != nil {
+		return nil, err
+	}
+	return newVersionFrom(up.md, up.form, up.mainModule, up.bodyPart, bindings), nil
+}

@@ -65,25 +65,13 @@ func versionDetail(tx *Tx, script string, v *workerVersion) (map[string]any, err
 // applied by PUT script.
 func (s *Server) postVersion(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("script_name")
-	form, err := parseUploadForm(w, r, "metadata")
+	up, err := readUpload(w, r)
 	if err != nil {
 		return err
 	}
-	md, err := decodeMetadata(form.doc, "metadata")
-	if err != nil {
-		return err
-	}
-	if m := bytes.TrimSpace(md.Migrations); len(m) > 0 && string(m) != "null" {
+	if m := bytes.TrimSpace(up.md.Migrations); len(m) > 0 && string(m) != "null" {
 		return errorf(http.StatusBadRequest, 10211, "Version upload failed. You attempted to upload a version of a Worker that includes a Durable Object migration, but migrations must be fully applied via a non-versioned deployment (PUT /workers/scripts/%s).", name)
 	}
-	mainModule, bodyPart, err := md.entrypoint(form)
-	if err != nil {
-		return err
-	}
-	if err := validCompatDate(md); err != nil {
-		return err
-	}
-	strict := r.URL.Query().Get("bindings_inherit") == "strict"
 	var out map[string]any
 	err = s.store.Update(func(tx *Tx) error {
 		sc, err := loadScript(tx, name)
@@ -94,18 +82,10 @@ func (s *Server) postVersion(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		var given []workerBinding
-		if md.Bindings != nil {
-			given = *md.Bindings
-		}
-		bindings, err := resolveBindings(tx, name, given, md.KeepBindings, prev, strict)
+		v, err := up.version(tx, name, prev)
 		if err != nil {
 			return err
 		}
-		if err := validateBindings(tx, name, bindings, form.modules, mainModule != ""); err != nil {
-			return err
-		}
-		v := newVersionFrom(md, form, mainModule, bodyPart, bindings)
 		if err := s.addVersion(tx, sc, v, false, "upload"); err != nil {
 			return err
 		}
