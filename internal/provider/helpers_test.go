@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
@@ -103,4 +104,22 @@ func expectError(text string) *regexp.Regexp {
 		words[i] = regexp.QuoteMeta(w)
 	}
 	return regexp.MustCompile(strings.Join(words, `\s+`))
+}
+
+// checkAllGone verifies that every resource of the type in the state is gone from the API:
+// get must fail with not found.
+func checkAllGone(s *terraform.State, resourceType, what string, get func(*terraform.ResourceState) error) error {
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type != resourceType {
+			continue
+		}
+		err := get(rs)
+		if err == nil {
+			return fmt.Errorf("%s %s still exists", what, rs.Primary.ID)
+		}
+		if !cloudflare.IsNotFound(err) {
+			return err
+		}
+	}
+	return nil
 }

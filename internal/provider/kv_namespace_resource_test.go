@@ -15,7 +15,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
-	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 )
 
@@ -319,17 +318,8 @@ resource "servicesdo_kv_namespace" "test" {
 
 // checkKVNamespacesDestroyed verifies that every namespace in the state is gone.
 func (e *testEdge) checkKVNamespacesDestroyed(s *terraform.State) error {
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "servicesdo_kv_namespace" {
-			continue
-		}
+	return checkAllGone(s, "servicesdo_kv_namespace", "KV namespace", func(rs *terraform.ResourceState) error {
 		_, err := e.client.GetKVNamespace(context.Background(), rs.Primary.ID)
-		if err == nil {
-			return fmt.Errorf("KV namespace %s still exists", rs.Primary.ID)
-		}
-		if !cloudflare.IsNotFound(err) {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }

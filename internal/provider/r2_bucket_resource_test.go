@@ -282,17 +282,8 @@ func (e *testEdge) checkR2Bucket(name, jurisdiction, storageClass string) resour
 }
 
 func (e *testEdge) checkR2BucketsDestroyed(s *terraform.State) error {
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "servicesdo_r2_bucket" {
-			continue
-		}
+	return checkAllGone(s, "servicesdo_r2_bucket", "R2 bucket", func(rs *terraform.ResourceState) error {
 		_, err := e.client.GetR2Bucket(context.Background(), rs.Primary.Attributes["name"], rs.Primary.Attributes["jurisdiction"])
-		if err == nil {
-			return fmt.Errorf("R2 bucket %s still exists", rs.Primary.ID)
-		}
-		if !cloudflare.IsNotFound(err) {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }

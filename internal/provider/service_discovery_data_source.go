@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -176,9 +177,5 @@ func discover(ctx context.Context, client cloudflare.API, registryID, name, cons
 }
 
 func errNoRegistryNamespace(id string) error {
-	return &registryError{"registry " + id + " does not exist: set registry_id (or the provider's registry_namespace_id) to a KV namespace id"}
+	return fmt.Errorf("registry %s does not exist: set registry_id (or the provider's registry_namespace_id) to a KV namespace id", id)
 }
-
-type registryError struct{ msg string }
-
-func (e *registryError) Error() string { return e.msg }

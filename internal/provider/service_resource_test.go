@@ -131,19 +131,10 @@ func (e *testEdge) checkServiceCode(name, want string) error {
 }
 
 func (e *testEdge) checkServicesDestroyed(s *terraform.State) error {
-	for _, rs := range s.RootModule().Resources {
-		if rs.Type != "servicesdo_service" {
-			continue
-		}
+	return checkAllGone(s, "servicesdo_service", "service", func(rs *terraform.ResourceState) error {
 		_, err := e.client.GetScript(context.Background(), rs.Primary.ID)
-		if err == nil {
-			return fmt.Errorf("service %s still exists", rs.Primary.ID)
-		}
-		if !cloudflare.IsNotFound(err) {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }
 
 // requestsDuring counts API requests matching pattern while step runs: the counters reset

@@ -24,14 +24,6 @@ const (
 	versionHeader = runtime.VersionHeader
 )
 
-// Invocation is one request the edge served, for analytics.
-type Invocation struct {
-	Script, Version string
-	Status          int
-	WallTime        time.Duration
-	At              time.Time
-}
-
 // Config configures an edge.
 type Config struct {
 	// API is the local Cloudflare API whose deployments the edge serves.
@@ -39,7 +31,7 @@ type Config struct {
 	// Runtime options (the API address and token for KV and R2 bindings among them).
 	Runtime runtime.Options
 	// Record also receives every served request (the API's analytics always do).
-	Record func(Invocation)
+	Record func(analytics.Invocation)
 	// Log receives sync diagnostics (Workers that fail to start).
 	Log io.Writer
 }
@@ -48,12 +40,18 @@ type Config struct {
 type Edge struct {
 	cfg     Config
 	rt      *runtime.Runtime
-	table   atomic.Pointer[Table]
+	state   atomic.Pointer[served]
 	changed chan struct{}
 	done    chan struct{}
 	wg      sync.WaitGroup
 
-	syncMu   sync.Mutex
+	syncMu sync.Mutex
+}
+
+// served is what the edge serves since the last sync, swapped as one so that a request sees
+// a routing table and the startup failures of the same deployment.
+type served struct {
+	table    *Table
 	failures map[string]string
 }
 
@@ -68,7 +66,7 @@ func Start(ctx context.Context, cfg Config) (*Edge, error) {
 		return nil, err
 	}
 	e := &Edge{cfg: cfg, rt: rt, changed: make(chan struct{}, 1), done: make(chan struct{})}
-	e.table.Store(NewTable(nil, localedge.Routing{}))
+	e.state.Store(&served{table: NewTable(nil, localedge.Routing{})})
 	if err := e.Sync(ctx); err != nil {
 		_ = rt.Close()
 		return nil, err
@@ -113,20 +111,17 @@ func (e *Edge) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	e.failures = result.Failed
 	for script, msg := range result.Failed {
 		fmt.Fprintf(e.cfg.Log, "servicesdo local edge: Worker %q failed to start and is not served: %s\n", script, msg)
 	}
-	e.table.Store(NewTable(scripts, routing))
+	e.state.Store(&served{table: NewTable(scripts, routing), failures: result.Failed})
 	return nil
 }
 
 // Failures returns the scripts that failed to start at the last sync, with their errors.
 func (e *Edge) Failures() map[string]string {
-	e.syncMu.Lock()
-	defer e.syncMu.Unlock()
 	out := map[string]string{}
-	for k, v := range e.failures {
+	for k, v := range e.state.Load().failures {
 		out[k] = v
 	}
 	return out
@@ -170,13 +165,13 @@ func (w *statusWriter) Flush() {
 
 // ServeHTTP routes a request to its script and proxies it to the runtime.
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	table := e.table.Load()
-	script, ok := table.Match(r.Host, r.URL.Path)
+	current := e.state.Load()
+	script, ok := current.table.Match(r.Host, r.URL.Path)
 	if !ok {
-		e.notFound(w, r, table)
+		e.notFound(w, r, current.table)
 		return
 	}
-	if msg, failed := e.Failures()[script]; failed {
+	if msg, failed := current.failures[script]; failed {
 		http.Error(w, fmt.Sprintf("Worker %q failed to start: %s", script, msg), http.StatusServiceUnavailable)
 		return
 	}
@@ -187,8 +182,8 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
-	inv := Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: start}
-	e.cfg.API.Analytics().Record(analytics.Invocation{Script: inv.Script, Version: inv.Version, Status: inv.Status, WallTime: inv.WallTime, At: inv.At})
+	inv := analytics.Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: start}
+	e.cfg.API.Analytics().Record(inv)
 	if e.cfg.Record != nil {
 		e.cfg.Record(inv)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/analytics"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
@@ -29,7 +30,7 @@ type testEdge struct {
 	edge    *Edge
 	url     string
 	mu      sync.Mutex
-	records []Invocation
+	records []analytics.Invocation
 }
 
 func startTestEdge(t testing.TB) *testEdge {
@@ -54,7 +55,7 @@ func startTestEdge(t testing.TB) *testEdge {
 			PersistDir: t.TempDir(), APIAddress: strings.TrimPrefix(apiSrv.URL, "http://"), APIToken: testToken, AccountID: testAccount,
 			DrainDelay: 200 * time.Millisecond,
 		},
-		Record: func(inv Invocation) {
+		Record: func(inv analytics.Invocation) {
 			te.mu.Lock()
 			defer te.mu.Unlock()
 			te.records = append(te.records, inv)
