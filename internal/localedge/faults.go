@@ -1,8 +1,10 @@
 package localedge
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,9 +20,20 @@ const (
 	FaultRateLimit
 	// FaultServerError answers Fault.Status (default 500) with code 10013.
 	FaultServerError
-	// FaultDrop closes the connection without writing a response.
+	// FaultDrop closes the connection without writing a response; the request never reaches
+	// the handler.
 	FaultDrop
+	// FaultDropAfterCommit serves the request (a write is committed), then closes the
+	// connection without writing the response: the client cannot know the outcome.
+	FaultDropAfterCommit
+	// FaultTruncate serves the request (a write is committed), then sends the status, headers
+	// and a Content-Length for the whole body but only half of it before closing the
+	// connection: the client reads an unexpected EOF.
+	FaultTruncate
 )
+
+// afterCommit reports whether the fault lets the handler run first.
+func (k FaultKind) afterCommit() bool { return k == FaultDropAfterCommit || k == FaultTruncate }
 
 // Fault describes a failure to inject into matching API requests. The zero value of each
 // matcher matches everything.
@@ -135,13 +148,73 @@ func (fault *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 		}
 		writeError(w, errorf(status, 10013, "An unknown error has occurred"))
 	case FaultDrop:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				_ = conn.Close()
-				return true
-			}
-		}
-		panic(http.ErrAbortHandler)
+		dropConnection(w)
 	}
 	return true
+}
+
+// dropConnection closes the client's connection without a (further) response.
+func dropConnection(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// bufferedResponse captures a handler's response so that an after-commit fault can decide
+// what of it reaches the client.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
+
+// serveThenFail runs serve into a buffer (so the API commits what it commits), then fails the
+// delivery of the response as the fault says.
+func (fault *Fault) serveThenFail(w http.ResponseWriter, serve func(http.ResponseWriter)) {
+	buf := &bufferedResponse{header: http.Header{}}
+	serve(buf)
+	if fault.Kind == FaultDropAfterCommit {
+		dropConnection(w)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	defer func() { _ = conn.Close() }()
+	status := buf.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	buf.header.Set("Content-Length", strconv.Itoa(len(buf.body)))
+	buf.header.Del("Transfer-Encoding")
+	fmt.Fprintf(rw, "HTTP/1.1 %d %s\r\n", status, http.StatusText(status))
+	_ = buf.header.Write(rw)
+	_, _ = rw.WriteString("\r\n")
+	_, _ = rw.Write(buf.body[:len(buf.body)/2])
+	_ = rw.Flush()
 }

@@ -150,9 +150,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.counts[key]++
 	s.countMu.Unlock()
 
-	if fault := s.faults.pick(r); fault != nil && fault.apply(w, r) {
+	fault := s.faults.pick(r)
+	if fault != nil && fault.Kind.afterCommit() {
+		fault.serveThenFail(w, func(w http.ResponseWriter) { s.serve(w, r, pattern) })
 		return
 	}
+	if fault != nil && fault.apply(w, r) {
+		return
+	}
+	s.serve(w, r, pattern)
+}
+
+// serve authenticates and serves one request whose route pattern is known ("" when none).
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string) {
 	if pattern == "" {
 		writeError(w, errorf(http.StatusBadRequest, 7000, "No route for that URI"))
 		return

@@ -388,3 +388,29 @@ func TestRequestCounts(t *testing.T) {
 		t.Fatalf("after reset and one request: %v", e.srv.RequestCounts())
 	}
 }
+
+// TestFaultAfterCommit: the write is committed, but the client never learns it (a dropped
+// connection) or reads a truncated body (unexpected EOF).
+func TestFaultAfterCommit(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []FaultKind{FaultDropAfterCommit, FaultTruncate} {
+		e := newCEEnv(t)
+		svc := kv.NewKVService(e.options(ceToken, option.WithHTTPClient(freshConnClient()))...)
+		e.srv.InjectFault(Fault{Kind: kind, Method: http.MethodPost, Times: 1})
+		_, err := svc.Namespaces.New(e.ctx, kv.NamespaceNewParams{AccountID: cf.F(ceAccount), Title: cf.F("committed")})
+		var apiErr *cf.Error
+		if err == nil || errors.As(err, &apiErr) {
+			t.Fatalf("kind %d: the client must see a transport error, got %v", kind, err)
+		}
+		if kind == FaultTruncate && !strings.Contains(err.Error(), "unexpected EOF") {
+			t.Fatalf("a truncated body must read as unexpected EOF, got %v", err)
+		}
+		page, err := svc.Namespaces.List(e.ctx, kv.NamespaceListParams{AccountID: cf.F(ceAccount)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Result) != 1 || page.Result[0].Title != "committed" {
+			t.Fatalf("kind %d: the create must have been committed, namespaces = %+v", kind, page.Result)
+		}
+	}
+}
