@@ -30,7 +30,7 @@ const maxMarkerStep = 999
 // 100 % is the step after the last); phase is previewing, progressing, promoted, aborted,
 // stable or paused, with a reason after a slash only for paused. Anything after the first
 // space is a note for humans reading `wrangler deployments list` and is not parsed. The whole
-// message is at most MaxMessageBytes bytes: the marker itself takes at most 47.
+// message is at most MaxMessageBytes bytes: the marker itself takes at most 48.
 type Marker struct {
 	// ID is RolloutID(stable, candidate, retryToken).
 	ID     string

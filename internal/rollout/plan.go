@@ -218,7 +218,7 @@ func (b *planner) decide() {
 		default:
 			b.start(x, KindStart)
 			if cur.Reason == ReasonExternalChange {
-				b.warn(detailOr(cur))
+				b.warn(capitalize(cur.Detail) + ".")
 			}
 		}
 	default:
@@ -259,7 +259,7 @@ func (b *planner) noChange(warnings ...string) {
 func (b *planner) start(stable string, kind Kind) {
 	b.p.Kind, b.p.Stable = kind, stable
 	b.p.RolloutID = RolloutID(stable, b.cfg.Target, b.cfg.RetryToken)
-	if kind != KindResume {
+	if kind != KindResume && b.cur.Candidate != b.cfg.Target {
 		for _, s := range b.stages {
 			if s.Gate && s.Step <= b.cfg.ApprovedThroughStep {
 				b.warn(fmt.Sprintf("approved_through_step = %d already approves the manual gate of step %d for this new rollout of %s; "+

@@ -161,7 +161,8 @@ type Run struct {
 
 	failures int
 	analysis string
-	failedAt string // the verdict that failed the rollout
+	failedAt string   // the summary of the verdict that failed the rollout
+	failed   *Verdict // that verdict
 
 	final Decision
 }
@@ -217,6 +218,7 @@ func (r Run) enter(i int, in Input) (Run, Decision) {
 	r.idx = i
 	s := r.plan.Path[i]
 	if s.Kind == StepHold {
+		r.step = s.Step
 		r.entered = r.plan.cur.StepStartedAt
 		if r.entered.IsZero() {
 			r.entered = r.began
@@ -362,9 +364,6 @@ func (r Run) analyse(now time.Time) Decision {
 }
 
 func (r Run) check(in Input) (Run, Decision) {
-	if in.Cancelled {
-		return r.finishInterrupted(in, nil)
-	}
 	if in.Live != nil && !r.isLive(*in.Live) {
 		return r.finishExternal(in, "")
 	}
@@ -374,10 +373,18 @@ func (r Run) check(in Input) (Run, Decision) {
 		e := *in.Evidence
 		e.CandidatePercent = r.live.Percent(r.plan.Candidate)
 		v = Evaluate(*r.cfg.Analysis, e)
+	case in.Cancelled:
+		return r.finishInterrupted(in, nil)
 	case in.Err != nil:
 		v = Verdict{Result: Inconclusive, Summary: "analysis data unavailable: " + in.Err.Error()}
 	default:
 		return r, r.analyse(in.Now)
+	}
+	if in.Cancelled && (v.Result != Fail || r.failures+1 < r.cfg.Analysis.FailureLimit) {
+		// Cancelled with the evidence in hand: record it and stop, unless it fails the
+		// rollout, which rolls back first.
+		r.analysis = v.Summary
+		return r.withVerdict(v, "")(r.finishInterrupted(in, nil))
 	}
 	now := in.Now
 	r.analysis, r.lastCheck = v.Summary, now
@@ -440,18 +447,21 @@ func (r Run) advance(in Input) (Run, Decision) {
 
 // fail handles a rollout whose checks failed: roll back, or pause (on_failure = "pause").
 func (r Run) fail(in Input, v Verdict) (Run, Decision) {
-	r.failedAt = v.Summary
+	r.failedAt, r.failed = v.Summary, &v
+	failedLog := fmt.Sprintf("%s: check failed (%d of failure_limit %d): %s", r.where(), r.failures, r.cfg.Analysis.FailureLimit, v.Summary)
 	if r.cfg.OnFailure == OnFailurePause {
-		return r.finishPaused(in.Now, ReasonFailed, fmt.Sprintf("the analysis of %s failed at step %d: %s; on_failure = \"pause\" left traffic at %s",
+		r, d := r.finishPaused(in.Now, ReasonFailed, fmt.Sprintf("the analysis of %s failed at step %d: %s; on_failure = \"pause\" left traffic at %s",
 			ShortID(r.plan.Candidate), r.step, v.Summary, r.live.Short()), SeverityError, "Rollout failed and is paused")
+		d.Logs = append([]string{failedLog}, d.Logs...)
+		r.final = d
+		return r, d
 	}
 	r.aborting, r.attempts = true, 0
 	r.pending = Only(r.plan.Stable)
 	r.pendingMarker = Marker{ID: r.plan.RolloutID, Step: r.step, Phase: PhaseAborted}
 	r.pendingMsg = r.pendingMarker.Message(fmt.Sprintf("servicesdo: %s failed at step %d, back to %s", ShortID(r.plan.Candidate), r.step, ShortID(r.plan.Stable)))
 	r, d := r.write(Input{Now: in.Now, Live: in.Live})
-	d.Logs = append([]string{fmt.Sprintf("%s: check failed (%d of failure_limit %d): %s; rolling back to %s",
-		r.where(), r.failures, r.cfg.Analysis.FailureLimit, v.Summary, ShortID(r.plan.Stable))}, d.Logs...)
+	d.Logs = append([]string{failedLog + "; rolling back to " + ShortID(r.plan.Stable)}, d.Logs...)
 	return r, d
 }
 
@@ -486,16 +496,8 @@ func (r Run) interval() time.Duration {
 	return r.cfg.Analysis.Interval
 }
 
-func (r Run) where() string {
-	if r.plan.Steps == 0 {
-		return fmt.Sprintf("step %d", r.step)
-	}
-	step := r.step
-	if r.idx >= 0 {
-		step = r.plan.Path[r.idx].Step
-	}
-	return fmt.Sprintf("step %d/%d", step, r.plan.Steps)
-}
+// where names the step whose split is live, for logs.
+func (r Run) where() string { return fmt.Sprintf("step %d/%d", r.step, r.plan.Steps) }
 
 func (r Run) holdText(now time.Time) string {
 	left := r.holdEnd.Sub(now)
@@ -654,7 +656,10 @@ func (r Run) finishAborted(now, at time.Time) (Run, Decision) {
 	detail := fmt.Sprintf("At step %d the analysis of %s failed: %s (failed checks: %d, failure_limit %d). All traffic is back on %s, and the state records the aborted rollout. "+
 		"To retry, change retry_token; to stay on %s, set version_id = %q; or set a new version_id.",
 		r.step, r.plan.Candidate, r.failedAt, r.failures, limit, r.plan.Stable, r.plan.Stable, r.plan.Stable)
-	return r.finish(st, Outcome{Severity: SeverityError, Summary: "Rollout failed and was rolled back", Detail: detail}, now, r.event(EventRolledBack, now, st.Detail))
+	r, d := r.finish(st, Outcome{Severity: SeverityError, Summary: "Rollout failed and was rolled back", Detail: detail}, now, r.event(EventRolledBack, now, st.Detail))
+	d.Verdict = r.failed
+	r.final = d
+	return r, d
 }
 
 func (r Run) finishRollbackFailed(in Input) (Run, Decision) {

@@ -171,7 +171,11 @@ func Observe(live Deployment, prior Status) (Status, error) {
 			st.Candidate = prior.Candidate
 			st.FailedChecks, st.LastAnalysis = prior.FailedChecks, prior.LastAnalysis
 		}
-		st.Detail = fmt.Sprintf("rollout of %s aborted at step %d; all traffic is back on %s", ShortID(st.Candidate), m.Step, ShortID(a))
+		candidate := ShortID(st.Candidate)
+		if st.Candidate == "" {
+			candidate = "the candidate of rollout " + m.ID
+		}
+		st.Detail = fmt.Sprintf("rollout of %s aborted at step %d; all traffic is back on %s", candidate, m.Step, ShortID(a))
 		if prior.Phase == PhaseAborted && SameRollout(prior.RolloutID, m.ID) && prior.Detail != "" {
 			st.Detail = prior.Detail
 		}
