@@ -18,9 +18,9 @@ type Path struct {
 	Child string
 }
 
-func attr(root string) Path                      { return Path{Root: root, Index: -1} }
-func attrChild(root, child string) Path          { return Path{Root: root, Index: -1, Child: child} }
-func attrItem(root string, i int, c string) Path { return Path{Root: root, Index: i, Child: c} }
+func attr(root string) Path             { return Path{Root: root, Index: -1} }
+func attrChild(root, child string) Path { return Path{Root: root, Index: -1, Child: child} }
+func stepAttr(i int, child string) Path { return Path{Root: "steps", Index: i, Child: child} }
 
 // String renders the path as a user writes it in HCL.
 func (p Path) String() string {
@@ -138,23 +138,23 @@ func strategyHint(s Strategy) string {
 func (v *validator) steps(c Config) {
 	for i, s := range c.Steps {
 		if s.Percent < 1 || s.Percent > 99 {
-			v.add(attrItem("steps", i, "percent"), "Step percentage out of range",
+			v.add(stepAttr(i, "percent"), "Step percentage out of range",
 				"steps[%d].percent = %d is outside 1–99: a step sends part of the traffic to the new version, and the move to 100 %% follows the last step by itself. "+
 					"Use a percentage from 1 to 99, or remove the step.", i, s.Percent)
 			continue
 		}
 		if i > 0 && s.Percent <= c.Steps[i-1].Percent {
-			v.add(attrItem("steps", i, "percent"), "Step percentages must rise",
+			v.add(stepAttr(i, "percent"), "Step percentages must rise",
 				"steps[%d].percent = %d is not greater than steps[%d].percent = %d: each step must send strictly more traffic to the new version than the one before. "+
 					"Order the steps by percentage and remove duplicates.", i, s.Percent, i-1, c.Steps[i-1].Percent)
 		}
 		if s.Gate != "" && s.Gate != GateManual {
-			v.add(attrItem("steps", i, "gate"), "Invalid gate",
+			v.add(stepAttr(i, "gate"), "Invalid gate",
 				"steps[%d].gate = %q is not a gate: the only gate is \"manual\" (entering the step waits until approved_through_step ≥ %d); remove gate for a step that needs no approval.",
 				i, s.Gate, i+1)
 		}
 		if s.Hold < 0 {
-			v.add(attrItem("steps", i, "hold"), "Negative hold", "steps[%d].hold is negative: a hold is a duration such as \"5m\".", i)
+			v.add(stepAttr(i, "hold"), "Negative hold", "steps[%d].hold is negative: a hold is a duration such as \"5m\".", i)
 		}
 	}
 }
@@ -249,7 +249,7 @@ func (v *validator) holds(c Config) {
 	switch c.Strategy {
 	case StrategyCanary:
 		for i, s := range c.Steps {
-			short(attrItem("steps", i, "hold"), s.Hold)
+			short(stepAttr(i, "hold"), s.Hold)
 		}
 	case StrategyRolling:
 		if c.Rolling != nil {
