@@ -288,11 +288,14 @@ func mapOfStrings(values map[string]string) types.Map {
 	return types.MapValueMust(types.StringType, elems)
 }
 
+// formatTime keeps the platform's full precision: Read compares modified_on to decide
+// whether to re-read a script, and a value cut to the second would hide a change made in the
+// same second as the last refresh.
 func formatTime(t time.Time) types.String {
 	if t.IsZero() {
 		return types.StringValue("")
 	}
-	return types.StringValue(t.UTC().Format(time.RFC3339))
+	return types.StringValue(t.UTC().Format(time.RFC3339Nano))
 }
 
 // keepNullIfEmpty returns null when the platform has nothing of a kind and the prior value

@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -20,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 )
 
 const svcAddress = "servicesdo_service.test"
@@ -594,6 +597,59 @@ func TestAccService_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionCreate),
 				}},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
+// withSubsecondClock gives the local edge a clock that never leaves one second and moves a
+// microsecond per reading: every change a test makes happens within the same second, which
+// timestamps kept to the second cannot tell apart.
+func withSubsecondClock(cfg *localedge.Config) {
+	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var ticks atomic.Int64
+	cfg.Now = func() time.Time { return base.Add(time.Duration(ticks.Add(1)) * time.Microsecond) }
+}
+
+// An out-of-band change in the same second as the last refresh is still drift.
+func TestAccService_driftWithinOneSecond(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t, withSubsecondClock)
+	edge.requireLocal(t)
+	code := writeCode(t, t.TempDir(), "index.js", workerCode("mine"))
+	name := uniqueName("tf-acc-svc-drift1s")
+	config := edge.serviceConfig(name, code, `vars = { MODE = "a" }`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if _, err := edge.client.EditScriptSettings(context.Background(), name, cloudflare.ScriptSettingsPatch{
+						Bindings: []cloudflare.Binding{{Type: cloudflare.BindingPlainText, Name: "MODE", Text: "b"}},
+					}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					b, err := edge.bindingsOf(name)
+					if err != nil {
+						return err
+					}
+					if b["MODE"]["text"] != "a" {
+						return fmt.Errorf("MODE is %v after the repair, want a", b["MODE"]["text"])
+					}
+					return nil
+				},
 			},
 			{
 				Config:           config,
