@@ -155,11 +155,11 @@ func diagError(d diag.Diagnostics) error {
 
 // fullyKnown reports whether v and everything inside it is known.
 func fullyKnown(v attr.Value) bool {
-	if v == nil || v.IsUnknown() {
-		return v != nil
-	}
-	if v.IsNull() {
+	if v == nil || v.IsNull() {
 		return true
+	}
+	if v.IsUnknown() {
+		return false
 	}
 	var elems []attr.Value
 	switch c := v.(type) {
