@@ -350,4 +350,3 @@ func TestAccService_readBackFailsAfterUpdate(t *testing.T) {
 		},
 	})
 }
-

@@ -101,7 +101,7 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"source_dir": schema.StringAttribute{
 				MarkdownDescription: "A directory whose module files (" + moduleExtensionsList() + ") become modules named by their relative paths. Hidden files and `node_modules` are skipped. " +
 					"`modules` may add or replace single files; `inline_modules` cannot be used with it.",
-				Optional:            true,
+				Optional: true,
 			},
 			"modules": schema.MapAttribute{
 				MarkdownDescription: "Modules by name → path of the file to read at plan time. Only the files' hashes are stored.",
