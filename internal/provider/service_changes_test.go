@@ -3,10 +3,13 @@ package provider
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 )
 
 // baseService is a deployed service as state holds it.
@@ -150,5 +153,21 @@ func TestPlanServiceUpdateRefusesUnsafeMigration(t *testing.T) {
 	plan.DurableObjects = types.MapNull(bindingKinds[4].elem)
 	if _, err := planServiceUpdate(context.Background(), &state, &plan, serviceEnv{}); err == nil {
 		t.Fatal("removing a class without allow_delete was planned")
+	}
+}
+
+func TestExplainUploadError(t *testing.T) {
+	t.Parallel()
+	err := &cloudflare.Error{Kind: cloudflare.KindValidation, Op: `uploading Worker "cart"`, Status: 400, Code: 10021,
+		Message: "Uncaught SyntaxError: Unexpected token '}' at index.js:3:1"}
+	got := explainUploadError("cart", err)
+	for _, want := range []string{
+		`uploading Worker "cart": Cloudflare API error 10021 (HTTP 400): Uncaught SyntaxError: Unexpected token '}' at index.js:3:1.`,
+		`Cloudflare refused the code or configuration of Worker "cart": the message above names the module and the problem.`,
+		"nothing was changed",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explanation %q lacks %q", got, want)
+		}
 	}
 }
