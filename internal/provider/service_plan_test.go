@@ -58,7 +58,7 @@ func TestAccService_readablePlans(t *testing.T) {
 				ConfigPlanChecks: checks(known(append(versions, "url")...)),
 			},
 			{
-				Config:           edge.serviceConfig(name, code, `health = { path = "/health" }
+				Config: edge.serviceConfig(name, code, `health = { path = "/health" }
   crons = ["0 * * * *"]`),
 				ConfigPlanChecks: checks(known(append(versions, "url")...)),
 			},
@@ -67,7 +67,7 @@ func TestAccService_readablePlans(t *testing.T) {
 				Config: edge.serviceConfig(name, code, `health = { path = "/health" }
   crons = ["0 * * * *"]
   routes = [{ pattern = "plans.example.com/*" }]`),
-				ConfigPlanChecks: checks(known(versions...), unknown("url")),
+				ConfigPlanChecks:  checks(known(versions...), unknown("url")),
 				ConfigStateChecks: nil,
 			},
 			{
@@ -348,4 +348,3 @@ func TestServiceStateUpgradeFromV0(t *testing.T) {
 		t.Fatalf("name %q, %v", name, err)
 	}
 }
-

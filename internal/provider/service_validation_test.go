@@ -294,7 +294,7 @@ func TestAccService_invalidInput(t *testing.T) {
 		},
 		"binding to a missing KV namespace": {
 			extra: `kv_namespaces = { CACHE = "0123456789abcdef0123456789abcdef" }`,
-			want: []string{fmt.Sprintf(`KV namespace "0123456789abcdef0123456789abcdef" (binding CACHE) does not exist in account %s, and no resource of this configuration creates it.`, edge.accountID)},
+			want:  []string{fmt.Sprintf(`KV namespace "0123456789abcdef0123456789abcdef" (binding CACHE) does not exist in account %s, and no resource of this configuration creates it.`, edge.accountID)},
 		},
 		"binding to a missing R2 bucket": {
 			extra: `r2_buckets = { FILES = { bucket_name = "no-such-bucket" } }`,
