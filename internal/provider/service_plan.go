@@ -165,6 +165,9 @@ func (r *serviceResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if state != nil && !plan.Name.IsUnknown() && !plan.Name.Equal(state.Name) {
+		refuseDataLosingReplace(state, plan.Name.ValueString(), &resp.Diagnostics)
+	}
 
 	if modules, ok := loadModules(&cfg, &resp.Diagnostics); ok {
 		plan.ModuleHashes = mapOfStrings(workerscript.Hashes(modules))
@@ -290,4 +293,21 @@ func (r *serviceResource) refuseDataLosingDestroy(ctx context.Context, req resou
 		fmt.Sprintf("Destroying service %q deletes Durable Object classes %s with the data of all their objects, and allow_delete is false, "+
 			"so this destroy is refused before anything is deleted. Set allow_delete = true and apply, then destroy; "+
 			"or leave the service out of the destroy (-target, or a removed block with destroy = false).", name.ValueString(), strings.Join(names, ", ")))
+}
+
+// refuseDataLosingReplace fails the plan of a rename, which replaces the Worker, when the old
+// one holds Durable Object classes and allow_delete was not set before.
+func refuseDataLosingReplace(state *serviceModel, newName string, diags attributeDiags) {
+	classes := currentClasses(state.DurableObjectClasses)
+	if len(classes) == 0 || state.AllowDelete.ValueBool() {
+		return
+	}
+	names := make([]string, 0, len(classes))
+	for c := range classes {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	diags.AddAttributeError(path.Root("name"), "Service holds Durable Object data",
+		fmt.Sprintf("Renaming service %q to %q replaces the Worker, which deletes Durable Object classes %s with the data of all their objects, "+
+			"and allow_delete is false. Keep the name, or set allow_delete = true and apply before renaming.", state.Name.ValueString(), newName, strings.Join(names, ", ")))
 }

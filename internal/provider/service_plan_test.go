@@ -348,3 +348,26 @@ func TestServiceStateUpgradeFromV0(t *testing.T) {
 		t.Fatalf("name %q, %v", name, err)
 	}
 }
+
+// Renaming a service replaces its Worker: refused at plan time when that deletes data.
+func TestAccService_renameRefusedAtPlan(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	code := writeCode(t, t.TempDir(), "index.js", durableObjectCode)
+	name := uniqueName("tf-acc-svc-ren")
+	counter := `durable_objects = { COUNTER = { class_name = "Counter" } }`
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: edge.serviceConfig(name, code, counter)},
+			{
+				Config:   edge.serviceConfig(name+"-new", code, counter),
+				PlanOnly: true,
+				ExpectError: expectError(fmt.Sprintf(`Renaming service %q to "%s-new" replaces the Worker, which deletes Durable Object classes Counter `+
+					`with the data of all their objects, and allow_delete is false.`, name, name)),
+			},
+			{Config: edge.serviceConfig(name, code, counter+"\n  allow_delete = true")},
+		},
+	})
+}
