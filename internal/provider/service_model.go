@@ -12,7 +12,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -401,8 +400,6 @@ func lowerHost(pattern string) string {
 	}
 	return strings.ToLower(host) + "/" + rest
 }
-
-func pathSecret(name string) path.Path { return path.Root("secrets").AtMapKey(name) }
 
 // serviceTimeouts are the operations the timeouts block configures; the schema and the null
 // value below are both built from it.

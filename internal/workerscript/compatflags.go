@@ -125,23 +125,23 @@ func KnownCompatibilityFlags() []string { return append([]string(nil), knownComp
 func IsKnownCompatibilityFlag(flag string) bool { return knownFlagSet[flag] }
 
 // SimilarCompatibilityFlags returns up to three known flags closest to flag (by edit
-// distance), for a "did you mean" hint; none when nothing is close.
+// distance), for a "did you mean" hint; none when nothing is near.
 func SimilarCompatibilityFlags(flag string) []string {
 	type candidate struct {
 		name string
 		dist int
 	}
-	var close []candidate
+	var near []candidate
 	limit := max(2, len(flag)/4)
 	for _, known := range knownCompatibilityFlags {
 		if d := editDistance(strings.ToLower(flag), known); d <= limit {
-			close = append(close, candidate{known, d})
+			near = append(near, candidate{known, d})
 		}
 	}
-	sort.SliceStable(close, func(i, j int) bool { return close[i].dist < close[j].dist })
+	sort.SliceStable(near, func(i, j int) bool { return near[i].dist < near[j].dist })
 	out := []string{}
-	for i := 0; i < len(close) && i < 3; i++ {
-		out = append(out, close[i].name)
+	for i := 0; i < len(near) && i < 3; i++ {
+		out = append(out, near[i].name)
 	}
 	return out
 }
