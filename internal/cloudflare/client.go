@@ -18,6 +18,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/r2"
 	"github.com/cloudflare/cloudflare-go/v7/user"
 	"github.com/cloudflare/cloudflare-go/v7/workers"
+	"github.com/cloudflare/cloudflare-go/v7/zones"
 )
 
 // DefaultBaseURL is Cloudflare's API v4.
@@ -70,6 +71,8 @@ type API interface {
 	PutR2Object(ctx context.Context, bucket, jurisdiction, key string, body []byte) error
 	DeleteR2Object(ctx context.Context, bucket, jurisdiction, key string) error
 
+	GetZone(ctx context.Context, zoneID string) (Zone, error)
+
 	WorkersAPI
 }
 
@@ -82,6 +85,7 @@ type Client struct {
 	user           *user.UserService
 	workers        *workers.WorkerService
 	durableObjects *durable_objects.DurableObjectService
+	zones          *zones.ZoneService
 }
 
 var _ API = (*Client)(nil)
@@ -153,6 +157,7 @@ func New(cfg Config) (*Client, error) {
 		user:           user.NewUserService(opts...),
 		workers:        workers.NewWorkerService(opts...),
 		durableObjects: durable_objects.NewDurableObjectService(opts...),
+		zones:          zones.NewZoneService(opts...),
 	}, nil
 }
 

@@ -69,6 +69,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerKVRoutes()
 	s.registerR2Routes()
 	s.registerWorkerRoutes()
+	s.registerZoneRoutes()
 	s.analytics = analytics.NewRecorder(analytics.Options{Now: cfg.Now})
 	if err := s.restoreAnalytics(); err != nil {
 		_ = store.Close()

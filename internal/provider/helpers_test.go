@@ -43,7 +43,9 @@ type testEdge struct {
 	client    *cloudflare.Client
 }
 
-func newTestEdge(t *testing.T) *testEdge {
+// newTestEdge starts the edge a test runs against; options adjust the local edge's
+// configuration (they are ignored in live mode).
+func newTestEdge(t *testing.T, options ...func(*localedge.Config)) *testEdge {
 	t.Helper()
 	e := &testEdge{}
 	if liveMode() {
@@ -53,7 +55,11 @@ func newTestEdge(t *testing.T) *testEdge {
 			t.Fatal("live mode needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN")
 		}
 	} else {
-		srv, err := localedge.New(localedge.Config{AccountID: testAccountID, Token: testToken, Zones: map[string]string{testZoneID: testZoneName}})
+		cfg := localedge.Config{AccountID: testAccountID, Token: testToken, Zones: map[string]string{testZoneID: testZoneName}}
+		for _, o := range options {
+			o(&cfg)
+		}
+		srv, err := localedge.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -56,6 +56,7 @@ type providerData struct {
 	zoneID              string
 	registryNamespaceID string
 	cache               readCache
+	lookups             planLookups
 }
 
 func (p *servicesdoProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {

@@ -5,58 +5,60 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/workerscript"
 )
 
-// Secrets are kept across uploads by type; they change only through the secrets API.
+// Secrets are kept across uploads by type; they change only through the secrets API or
+// with their values in an upload.
 var keepSecretBindings = []string{cloudflare.BindingSecretText, "secret_key"}
+
+// Reading a service back after a write is retried this many times, with these waits between
+// attempts: the write succeeded, and a transient failure must not cost what it did.
+var readBackWaits = []time.Duration{250 * time.Millisecond, time.Second}
 
 // applyCode loads the configured modules and checks that they are the ones planned: a file
 // edited between plan and apply must not ship unreviewed.
-func applyCode(cfg, plan *serviceModel, diags *diag.Diagnostics) []cloudflare.Module {
-	modules, ok := loadModules(cfg, diags)
+func applyCode(cfg, plan *serviceModel) ([]cloudflare.Module, error) {
+	var diags attributeErrors
+	modules, ok := loadModules(cfg, &diags)
 	if !ok {
-		return nil
+		return nil, errors.Join(diags...)
 	}
-	planned := stringMap(plan.ModuleHashes)
-	if !plan.ModuleHashes.IsUnknown() && !reflect.DeepEqual(planned, workerscript.Hashes(modules)) {
-		diags.AddError("Code changed since the plan",
-			"The service's module files changed between plan and apply, so the reviewed plan is not what would be uploaded. Run terraform plan again.")
-		return nil
+	if !plan.ModuleHashes.IsUnknown() && !reflect.DeepEqual(stringMap(plan.ModuleHashes), workerscript.Hashes(modules)) {
+		return nil, errors.New("the service's module files changed between plan and apply, so the reviewed plan is not what would be uploaded: run terraform plan again")
 	}
 	out := make([]cloudflare.Module, len(modules))
 	for i, m := range modules {
 		out[i] = cloudflare.Module{Name: m.Name, ContentType: m.ContentType, Content: m.Content}
 	}
-	return out
+	return out, nil
 }
 
-func toCloudflareMigration(m *workerscript.Migration) *cloudflare.Migration {
-	if m == nil {
-		return nil
-	}
-	out := &cloudflare.Migration{OldTag: m.OldTag, NewTag: m.NewTag, NewClasses: m.NewClasses, NewSqliteClasses: m.NewSQLiteClasses, DeletedClasses: m.Deleted}
-	for _, r := range m.Renamed {
-		out.RenamedClasses = append(out.RenamedClasses, cloudflare.RenamedClass{From: r.From, To: r.To})
-	}
-	return out
+// attributeErrors collects attribute errors as plain errors, for apply-time callers of the
+// plan-time loaders.
+type attributeErrors []error
+
+func (a *attributeErrors) AddAttributeError(at path.Path, summary, detail string) {
+	*a = append(*a, fmt.Errorf("%s: %s: %s", at, summary, detail))
 }
 
-// secretValues are the configured secrets (write-only: only in the configuration).
-func secretValues(cfg *serviceModel) map[string]string {
-	return stringMap(cfg.Secrets)
-}
-
+// Create uploads the service, then sets its triggers. A Worker of the same name that exists
+// already is refused, unless it carries this plan's create marker (an interrupted create of
+// this configuration), which Create adopts. Once the upload has committed, nothing Create
+// meets is an error: an error from Create makes Terraform taint the service, and the next
+// apply would replace (delete and recreate) a live Worker. Problems after the upload are a
+// warning, with complete state, and the next plan shows what is left to do.
 func (r *serviceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, cfg serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -66,95 +68,246 @@ func (r *serviceResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	timeout, d := plan.Timeouts.Create(ctx, 20*time.Minute)
 	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	name := plan.Name.ValueString()
+	marker := workerscript.CreateMarker(name, plan.MainModule.ValueString(), stringMap(plan.ModuleHashes))
 
-	modules := applyCode(&cfg, &plan, &resp.Diagnostics)
-	migration, err := workerscript.PlanMigration(map[string]bool{}, "", plan.declaredClasses(ctx, &resp.Diagnostics), plan.AllowDelete.ValueBool())
+	r.data.cache.invalidate()
+	existing, err := r.findScript(ctx, name)
 	if err != nil {
-		resp.Diagnostics.AddError("Unsafe Durable Object migration", err.Error())
-	}
-	if resp.Diagnostics.HasError() {
+		resp.Diagnostics.AddError("Cannot create service", err.Error())
 		return
 	}
-	bindings := plan.bindings(ctx, r.data, &resp.Diagnostics)
-	for name, value := range secretValues(&cfg) {
-		bindings = append(bindings, cloudflare.Binding{Type: cloudflare.BindingSecretText, Name: name, Text: value})
+	if existing != nil {
+		if !slices.Contains(existing.Tags, marker) {
+			resp.Diagnostics.AddAttributeError(path.Root("name"), "Worker already exists", r.alreadyExists(name, existing))
+			return
+		}
+		r.adopt(ctx, &plan, &cfg, marker, resp)
+		return
 	}
-	_, err = r.data.client.UploadScript(ctx, cloudflare.ScriptUpload{
-		Name: plan.Name.ValueString(), MainModule: plan.MainModule.ValueString(), Modules: modules,
-		CompatibilityDate: plan.CompatibilityDate.ValueString(), CompatibilityFlags: stringSet(plan.CompatibilityFlags),
-		Bindings: bindings, Migration: toCloudflareMigration(migration), UsageModel: plan.UsageModel.ValueString(),
-		CPUMs: plan.cpuMs(), Tags: plan.scriptTags(), Observability: plan.observability(), Annotations: plan.annotations(),
-	})
+
+	modules, err := applyCode(&cfg, &plan)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create service", err.Error())
+		return
+	}
+	migration, err := plan.planMigration(ctx, nil)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
+		return
+	}
+	upload, err := plan.scriptUpload(ctx, r.data.serviceEnv(), modules, stringMap(cfg.Secrets), migration)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create service", err.Error())
+		return
+	}
+	upload.Tags = append(upload.Tags, marker)
+	_, err = r.data.client.UploadScript(ctx, upload)
 	r.data.cache.invalidate()
 	if err != nil {
-		resp.Diagnostics.AddError("Cannot create service", explainUploadError(plan.Name.ValueString(), err))
+		// A dropped connection or a truncated answer leaves the outcome unknown: the upload
+		// may have committed. Only this create's marker makes the Worker ours.
+		if found, lookErr := r.findScript(ctx, name); lookErr == nil && found != nil && slices.Contains(found.Tags, marker) {
+			tflog.Warn(ctx, "the upload failed but committed; adopting the Worker it made", map[string]any{"name": name, "error": err.Error()})
+			r.adopt(ctx, &plan, &cfg, marker, resp)
+			return
+		}
+		resp.Diagnostics.AddError("Cannot create service", explainUploadError(name, err))
 		return
 	}
-	// From here the script exists: whatever fails, state records it.
-	triggerDiags := r.reconcileTriggers(ctx, &plan, nil)
-	r.saveAfterWrite(ctx, &plan, &resp.State, &resp.Diagnostics)
-	resp.Diagnostics.Append(triggerDiags...)
+	r.finishCreate(ctx, &plan, &cfg, nil, createChanges(&plan, migration), resp)
 }
 
-// saveAfterWrite reads the service back in full and saves it; the planned values the
-// platform cannot return (write-only inputs, hints) come from the plan.
-func (r *serviceResource) saveAfterWrite(ctx context.Context, plan *serviceModel, state *tfsdk.State, diags *diag.Diagnostics) {
-	r.data.cache.invalidate()
-	m := *plan
-	m.Secrets, m.InlineModules = types.MapNull(types.StringType), types.MapNull(types.StringType)
-	found, d := r.readService(ctx, &m, true)
-	diags.Append(d...)
-	if !found {
-		diags.AddError("Service vanished", fmt.Sprintf("Worker %q was written but cannot be read back.", plan.Name.ValueString()))
+// adopt finishes a create that was interrupted after its upload committed: the Worker is
+// read as it is, uploaded again as this plan has it (with every secret, and the migration
+// from the classes it already has), and its triggers reconciled.
+func (r *serviceResource) adopt(ctx context.Context, plan, cfg *serviceModel, marker string, resp *resource.CreateResponse) {
+	name := plan.Name.ValueString()
+	// Seeded as an import is: the read fills everything the platform knows.
+	current := serviceModel{ID: plan.Name, Name: plan.Name}
+	found, _, err := r.readService(ctx, &current, true)
+	if err == nil && !found {
+		err = fmt.Errorf("worker %q disappeared while it was being adopted", name)
+	}
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot create service", fmt.Sprintf("Worker %q was left by an interrupted create of this configuration, but reading it failed: %v. "+
+			"Nothing was recorded in state; the next apply adopts it again.", name, err))
 		return
 	}
-	// Attributes the platform keeps only as hints or not at all.
-	m.SourceDir, m.Modules = plan.SourceDir, plan.Modules
-	m.Health, m.Rollout, m.AllowDelete, m.Timeouts = plan.Health, plan.Rollout, plan.AllowDelete, plan.Timeouts
-	if m.Limits != nil && plan.Limits != nil {
-		m.Limits.MemoryMB = plan.Limits.MemoryMB
-	} else if m.Limits == nil && plan.Limits != nil && !plan.Limits.MemoryMB.IsNull() {
-		m.Limits = &limitsModel{CPUMs: types.Int64Null(), MemoryMB: plan.Limits.MemoryMB}
+	changes, err := planServiceUpdate(ctx, &current, plan, r.data.serviceEnv())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
+		return
 	}
-	diags.Append(state.Set(ctx, &m)...)
+	// As a create would: one full upload that deploys, with every secret and no other.
+	changes.upload, changes.putSecrets, changes.deleteSecrets, changes.scriptSettings = uploadScript, stringSet(plan.SecretNames), nil, false
+	if err := r.applyUpload(ctx, changes, plan, cfg, nil, marker); err != nil {
+		resp.Diagnostics.AddError("Cannot create service", err.Error()+". Nothing was recorded in state; the next apply adopts the Worker again.")
+		return
+	}
+	resp.Diagnostics.AddWarning("Adopted an interrupted create",
+		fmt.Sprintf("Worker %q already existed with the marker of an interrupted create of this configuration (%s): a crash, or a lost or truncated "+
+			"answer to its upload. It was adopted and brought to this plan instead of refused.", name, marker))
+	r.finishCreate(ctx, plan, cfg, &current, changes, resp)
 }
 
-func (r *serviceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state serviceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
+// finishCreate reconciles the triggers, removes the create marker, reads back what the
+// platform assigned and saves the state, reporting problems as one warning.
+func (r *serviceResource) finishCreate(ctx context.Context, plan, cfg *serviceModel, prior *serviceModel, changes serviceChanges, resp *resource.CreateResponse) {
+	name := plan.Name.ValueString()
+	var problems []error
+	if err := r.applySecretsAndSettings(ctx, changes, plan, cfg); err != nil {
+		problems = append(problems, err)
 	}
-	found, d := r.readService(ctx, &state, false)
-	resp.Diagnostics.Append(d...)
-	if !found && !d.HasError() {
-		resp.State.RemoveResource(ctx)
-		return
+	if err := r.reconcileTriggers(ctx, plan, prior, changes); err != nil {
+		problems = append(problems, err)
 	}
-	if state.Rollout.IsNull() {
-		state.Rollout = types.StringValue("immediate")
+	// Last: a create interrupted before here keeps its marker, and the next apply adopts it.
+	if _, err := r.data.client.EditScriptLevelSettings(ctx, name, cloudflare.ScriptLevelSettingsPatch{Tags: plan.scriptTags()}); err != nil {
+		problems = append(problems, fmt.Errorf("removing the create marker tag (the next plan removes it): %w", err))
 	}
-	if state.AllowDelete.IsNull() {
-		state.AllowDelete = types.BoolValue(false)
-	}
-	if state.Timeouts.IsNull() {
-		state.Timeouts = timeoutsNull()
+	state, err := r.readBack(ctx, plan)
+	if err != nil {
+		problems = append(problems, fmt.Errorf("reading the service back: %w (the computed values that could not be read are empty until the next refresh)", err))
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	if len(problems) > 0 {
+		resp.Diagnostics.AddWarning("Service created with problems",
+			fmt.Sprintf("Worker %q was created and is recorded in state, but: %v. Run terraform apply again: the next plan shows what is left to do. "+
+				"(A warning, not an error: an error would make Terraform taint the service and replace the live Worker.)", name, errors.Join(problems...)))
+	}
 }
 
-// codeChanged reports whether the plan needs a new version (code, runtime or bindings).
-func codeChanged(ctx context.Context, data *providerData, plan, state *serviceModel, diags *diag.Diagnostics) bool {
-	return !plan.ModuleHashes.Equal(state.ModuleHashes) || !plan.MainModule.Equal(state.MainModule) ||
-		!plan.CompatibilityDate.Equal(state.CompatibilityDate) || !reflect.DeepEqual(stringSet(plan.CompatibilityFlags), stringSet(state.CompatibilityFlags)) ||
-		!plan.UsageModel.Equal(state.UsageModel) || plan.cpuMs() != state.cpuMs() ||
-		!reflect.DeepEqual(plan.bindings(ctx, data, diags), state.bindings(ctx, data, diags)) ||
-		!plan.DurableObjectClasses.Equal(state.DurableObjectClasses) ||
-		!plan.Description.Equal(state.Description) || !plan.Version.Equal(state.Version)
+// alreadyExists explains a Worker that exists but was not made by this configuration.
+func (r *serviceResource) alreadyExists(name string, existing *cloudflare.Script) string {
+	origin := "made outside this configuration"
+	if markers := workerscript.CreateMarkers(existing.Tags); len(markers) > 0 {
+		origin = fmt.Sprintf("left by an interrupted create of different code (its marker %s is not this plan's), so it may belong to another configuration", markers[0])
+	}
+	return fmt.Sprintf("A Worker named %q already exists in account %s (%s, created %s). Script names are unique per account, and creating it "+
+		"would overwrite its code, bindings and secrets: choose another name, or adopt the existing Worker with "+
+		"`terraform import servicesdo_service.<name> %s` or an import block.",
+		name, r.data.client.AccountID(), origin, existing.CreatedOn.UTC().Format(time.RFC3339), name)
 }
 
+// readBack fills what the plan left unknown (version ids, etag, timestamps, URL) from the
+// platform, retrying: the write has succeeded. Whatever still cannot be read is recorded
+// empty, never unknown, and an empty etag makes the next refresh read the service in full.
+func (r *serviceResource) readBack(ctx context.Context, plan *serviceModel) (serviceModel, error) {
+	m := *plan
+	m.Secrets, m.InlineModules = types.MapNull(types.StringType), types.MapNull(types.StringType)
+	var err error
+	for attempt := 0; attempt <= len(readBackWaits); attempt++ {
+		if attempt > 0 {
+			if sleepErr := sleepCtx(ctx, readBackWaits[attempt-1]); sleepErr != nil {
+				break
+			}
+		}
+		r.data.cache.invalidate()
+		if err = r.fillComputed(ctx, &m); err == nil {
+			return m, nil
+		}
+		tflog.Warn(ctx, "reading the service back failed", map[string]any{"name": plan.Name.ValueString(), "attempt": attempt + 1, "error": err.Error()})
+	}
+	fillEmpty(&m)
+	return m, err
+}
+
+// fillComputed sets the computed values of m that are unknown, each from the one read that
+// gives it.
+func (r *serviceResource) fillComputed(ctx context.Context, m *serviceModel) error {
+	name := m.Name.ValueString()
+	script, err := r.findScript(ctx, name)
+	if err != nil {
+		return err
+	}
+	if script == nil {
+		return fmt.Errorf("worker %q was written but is not in the account's list of Workers", name)
+	}
+	fill := func(v *types.String, value types.String) {
+		if v.IsUnknown() {
+			*v = value
+		}
+	}
+	fill(&m.ID, types.StringValue(name))
+	fill(&m.Etag, types.StringValue(script.Etag))
+	fill(&m.CreatedOn, formatTime(script.CreatedOn))
+	fill(&m.ModifiedOn, formatTime(script.ModifiedOn))
+	fill(&m.MigrationTag, types.StringValue(script.MigrationTag))
+	if m.DurableObjectClasses.IsUnknown() {
+		if m.DurableObjectClasses, err = r.scriptClasses(ctx, name); err != nil {
+			return err
+		}
+	}
+	if m.LatestVersionID.IsUnknown() {
+		versions, err := r.data.client.ListVersions(ctx, name)
+		if err != nil {
+			return err
+		}
+		if len(versions) == 0 {
+			return fmt.Errorf("worker %q has no version", name)
+		}
+		m.LatestVersionID = types.StringValue(versions[0].ID)
+	}
+	if m.DeployedVersionID.IsUnknown() {
+		deployment, found, err := r.data.client.ActiveDeployment(ctx, name)
+		if err != nil {
+			return err
+		}
+		m.DeployedVersionID = types.StringValue("")
+		if found {
+			m.DeployedVersionID = types.StringValue(servingVersion(deployment))
+		}
+	}
+	if m.URL.IsUnknown() {
+		account := ""
+		if m.WorkersDev.ValueBool() {
+			if account, err = r.data.accountSubdomain(ctx); err != nil {
+				return err
+			}
+		}
+		var patterns []string
+		routes, _ := m.routes(ctx)
+		for _, rt := range routes {
+			patterns = append(patterns, rt.Pattern.ValueString())
+		}
+		m.URL = types.StringValue(serviceURL(name, account, m.WorkersDev.ValueBool(), stringSet(m.CustomDomains), patterns))
+	}
+	return nil
+}
+
+// fillEmpty records each computed value still unknown as empty.
+func fillEmpty(m *serviceModel) {
+	for _, v := range []*types.String{&m.ID, &m.Etag, &m.CreatedOn, &m.ModifiedOn, &m.MigrationTag, &m.LatestVersionID, &m.DeployedVersionID, &m.URL, &m.DurableObjectMigration} {
+		if v.IsUnknown() {
+			*v = types.StringValue("")
+		}
+	}
+	if m.ID.ValueString() == "" {
+		m.ID = m.Name
+	}
+	// An empty etag and latest version make the next refresh read everything again.
+	m.Etag, m.LatestVersionID = types.StringValue(""), types.StringValue("")
+	if m.DurableObjectClasses.IsUnknown() {
+		m.DurableObjectClasses = types.MapValueMust(types.BoolType, nil)
+	}
+	if m.ModuleHashes.IsUnknown() {
+		m.ModuleHashes = types.MapValueMust(types.StringType, nil)
+	}
+	if m.SecretNames.IsUnknown() {
+		m.SecretNames = types.SetNull(types.StringType)
+	}
+}
+
+// Update carries out planServiceUpdate. When the upload fails nothing has changed and the
+// prior state stays. When a later step fails, the prior state is saved with its etag and
+// version emptied, so the next refresh reads the service in full and the next plan shows
+// what is left. Errors from Update never taint.
 func (r *serviceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, cfg, state serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
@@ -165,143 +318,163 @@ func (r *serviceResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	timeout, d := plan.Timeouts.Update(ctx, 20*time.Minute)
 	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	name := plan.Name.ValueString()
-	managed := plan.Rollout.ValueString() == "managed"
 
-	secrets := secretValues(&cfg)
-	plannedHashes := stringMap(plan.SecretHashes)
-	priorHashes := stringMap(state.SecretHashes)
-	var changedSecrets, removedSecrets []string
-	for secretName, h := range plannedHashes {
-		if priorHashes[secretName] != h {
-			changedSecrets = append(changedSecrets, secretName)
-		}
+	changes, err := planServiceUpdate(ctx, &state, &plan, r.data.serviceEnv())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
+		return
 	}
-	for secretName := range priorHashes {
-		if _, keep := plannedHashes[secretName]; !keep {
-			removedSecrets = append(removedSecrets, secretName)
-		}
+	if err := r.applyUpload(ctx, changes, &plan, &cfg, keepSecretBindings, ""); err != nil {
+		resp.Diagnostics.AddError("Cannot update service", err.Error())
+		return
 	}
-	sort.Strings(changedSecrets)
-	sort.Strings(removedSecrets)
+	err = errors.Join(r.applySecretsAndSettings(ctx, changes, &plan, &cfg), r.reconcileTriggers(ctx, &plan, &state, changes))
+	if err != nil {
+		state.Etag, state.LatestVersionID, state.ModifiedOn = types.StringValue(""), types.StringValue(""), types.StringValue("")
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		resp.Diagnostics.AddError("Cannot update service", fmt.Sprintf("Worker %q was partly updated: %v. State keeps what is certain; "+
+			"the next plan reads the Worker in full and shows what is left to do.", name, err))
+		return
+	}
+	saved, err := r.readBack(ctx, &plan)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &saved)...)
+	if err != nil {
+		resp.Diagnostics.AddError("Cannot read service back", fmt.Sprintf("Worker %q was updated, but reading it back failed: %v. "+
+			"State records the planned values, with the version ids and etag empty; the next refresh reads the rest.", name, err))
+	}
+}
 
-	if codeChanged(ctx, r.data, &plan, &state, &resp.Diagnostics) {
-		modules := applyCode(&cfg, &plan, &resp.Diagnostics)
-		migration, err := workerscript.PlanMigration(currentClasses(state.DurableObjectClasses), state.MigrationTag.ValueString(),
-			plan.declaredClasses(ctx, &resp.Diagnostics), plan.AllowDelete.ValueBool())
-		if err != nil {
-			resp.Diagnostics.AddError("Unsafe Durable Object migration", err.Error())
-		}
-		if resp.Diagnostics.HasError() {
-			return
-		}
-		bindings := plan.bindings(ctx, r.data, &resp.Diagnostics)
-		if managed {
-			// A version carries its own secrets: changed ones ride along so that traffic never
-			// reaches code whose secrets are missing.
-			for _, s := range changedSecrets {
-				bindings = append(bindings, cloudflare.Binding{Type: cloudflare.BindingSecretText, Name: s, Text: secrets[s]})
-			}
-			_, err = r.data.client.UploadVersion(ctx, cloudflare.VersionUpload{
-				Script: name, MainModule: plan.MainModule.ValueString(), Modules: modules,
-				CompatibilityDate: plan.CompatibilityDate.ValueString(), CompatibilityFlags: stringSet(plan.CompatibilityFlags),
-				Bindings: bindings, KeepBindings: keepSecretBindings, UsageModel: plan.UsageModel.ValueString(), Annotations: plan.annotations(),
-			})
-			changedSecrets = nil
-		} else {
-			_, err = r.data.client.UploadScript(ctx, cloudflare.ScriptUpload{
-				Name: name, MainModule: plan.MainModule.ValueString(), Modules: modules,
-				CompatibilityDate: plan.CompatibilityDate.ValueString(), CompatibilityFlags: stringSet(plan.CompatibilityFlags),
-				Bindings: bindings, KeepBindings: keepSecretBindings, Migration: toCloudflareMigration(migration),
-				UsageModel: plan.UsageModel.ValueString(), CPUMs: plan.cpuMs(), Tags: plan.scriptTags(),
-				Observability: plan.observability(), Annotations: plan.annotations(),
-			})
-		}
-		r.data.cache.invalidate()
-		if err != nil {
-			resp.Diagnostics.AddError("Cannot update service", explainUploadError(name, err))
-			return
-		}
+// applyUpload performs the planned upload, if any: a full script upload, or a version upload
+// under a managed rollout. The secrets to put travel with it. keep names the binding types
+// carried over from the previous version; marker, when set, is added to the tags.
+func (r *serviceResource) applyUpload(ctx context.Context, c serviceChanges, plan, cfg *serviceModel, keep []string, marker string) error {
+	if c.upload == uploadNone {
+		return nil
 	}
-	if !reflect.DeepEqual(plan.scriptTags(), state.scriptTags()) || !reflect.DeepEqual(plan.observability(), state.observability()) || managed {
+	name := plan.Name.ValueString()
+	modules, err := applyCode(cfg, plan)
+	if err != nil {
+		return err
+	}
+	configured := stringMap(cfg.Secrets)
+	secrets := make(map[string]string, len(c.putSecrets))
+	for _, s := range c.putSecrets {
+		secrets[s] = configured[s]
+	}
+	upload, err := plan.scriptUpload(ctx, r.data.serviceEnv(), modules, secrets, c.migration)
+	if err != nil {
+		return err
+	}
+	upload.KeepBindings = keep
+	if marker != "" {
+		upload.Tags = append(upload.Tags, marker)
+	}
+	if c.upload == uploadVersion {
+		_, err = r.data.client.UploadVersion(ctx, versionUpload(upload))
+	} else {
+		_, err = r.data.client.UploadScript(ctx, upload)
+	}
+	r.data.cache.invalidate()
+	if err != nil {
+		return errors.New(explainUploadError(name, err))
+	}
+	return nil
+}
+
+// applySecretsAndSettings sets the script-level settings and the secrets that no upload
+// carried.
+func (r *serviceResource) applySecretsAndSettings(ctx context.Context, c serviceChanges, plan, cfg *serviceModel) error {
+	name := plan.Name.ValueString()
+	var errs []error
+	if c.scriptSettings {
 		if _, err := r.data.client.EditScriptLevelSettings(ctx, name, cloudflare.ScriptLevelSettingsPatch{
 			Tags: plan.scriptTags(), Observability: plan.observability(),
 		}); err != nil {
-			resp.Diagnostics.AddError("Cannot update service settings", err.Error())
+			errs = append(errs, err)
 		}
 	}
-	for _, s := range changedSecrets {
-		if err := r.data.client.PutSecret(ctx, name, s, secrets[s]); err != nil {
-			resp.Diagnostics.AddAttributeError(pathSecret(s), "Cannot set secret", err.Error())
-		}
-	}
-	for _, s := range removedSecrets {
-		if err := r.data.client.DeleteSecret(ctx, name, s); err != nil && !cloudflare.IsNotFound(err) {
-			resp.Diagnostics.AddAttributeError(pathSecret(s), "Cannot delete secret", err.Error())
-		}
-	}
-	resp.Diagnostics.Append(r.reconcileTriggers(ctx, &plan, &state)...)
-	r.saveAfterWrite(ctx, &plan, &resp.State, &resp.Diagnostics)
-}
-
-// reconcileTriggers makes cron triggers, workers.dev, routes and custom domains match the
-// plan without touching the code; prior is nil on creation.
-func (r *serviceResource) reconcileTriggers(ctx context.Context, plan, prior *serviceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	name := plan.Name.ValueString()
-	if prior == nil || !reflect.DeepEqual(stringSet(plan.Crons), stringSet(prior.Crons)) {
-		if crons := stringSet(plan.Crons); prior != nil || len(crons) > 0 {
-			if _, err := r.data.client.SetSchedules(ctx, name, nonNil(crons)); err != nil {
-				diags.AddError("Cannot set cron triggers", err.Error())
+	if !c.secretsInUpload() {
+		configured := stringMap(cfg.Secrets)
+		for _, s := range c.putSecrets {
+			if err := r.data.client.PutSecret(ctx, name, s, configured[s]); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
-	if want := plan.WorkersDev.ValueBool(); prior == nil && want || prior != nil && prior.WorkersDev.ValueBool() != want {
-		if _, err := r.data.client.SetScriptSubdomain(ctx, name, want, want); err != nil {
-			diags.AddError("Cannot set the workers.dev route", err.Error())
+	for _, s := range c.deleteSecrets {
+		if err := r.data.client.DeleteSecret(ctx, name, s); err != nil && !cloudflare.IsNotFound(err) {
+			errs = append(errs, err)
 		}
 	}
-	diags.Append(r.reconcileRoutes(ctx, plan, prior)...)
-	diags.Append(r.reconcileDomains(ctx, plan)...)
-	return diags
-}
-
-func (r *serviceResource) zoneOf(rt routeModel) string {
-	if z := rt.ZoneID.ValueString(); z != "" {
-		return z
+	if c.secretsViaAPI() || c.scriptSettings {
+		r.data.cache.invalidate()
 	}
-	return r.data.zoneID
+	return errors.Join(errs...)
 }
 
-func (r *serviceResource) reconcileRoutes(ctx context.Context, plan, prior *serviceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+// reconcileTriggers makes the cron triggers, workers.dev, routes and custom domains that
+// the change touches match the plan, without touching the code; prior is nil on creation.
+func (r *serviceResource) reconcileTriggers(ctx context.Context, plan, prior *serviceModel, c serviceChanges) error {
 	name := plan.Name.ValueString()
+	var errs []error
+	if c.crons {
+		if _, err := r.data.client.SetSchedules(ctx, name, nonNil(stringSet(plan.Crons))); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.workersDev {
+		want := plan.WorkersDev.ValueBool()
+		if _, err := r.data.client.SetScriptSubdomain(ctx, name, want, want); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.routes {
+		errs = append(errs, r.reconcileRoutes(ctx, plan, prior))
+	}
+	if c.domains {
+		errs = append(errs, r.reconcileDomains(ctx, plan))
+	}
+	return errors.Join(errs...)
+}
+
+func (r *serviceResource) reconcileRoutes(ctx context.Context, plan, prior *serviceModel) error {
+	name := plan.Name.ValueString()
+	env := r.data.serviceEnv()
 	want := map[string]map[string]bool{} // zone → patterns
-	for _, rt := range plan.routes(ctx, &diags) {
-		zone := r.zoneOf(rt)
-		if want[zone] == nil {
-			want[zone] = map[string]bool{}
-		}
-		want[zone][rt.Pattern.ValueString()] = true
-	}
 	zones := map[string]bool{}
-	for z := range want {
-		zones[z] = true
-	}
-	if prior != nil {
-		for _, rt := range prior.routes(ctx, &diags) {
-			zones[r.zoneOf(rt)] = true
+	for _, m := range []*serviceModel{plan, prior} {
+		if m == nil {
+			continue
+		}
+		routes, err := m.routes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, rt := range routes {
+			zone := zoneOf(rt, env)
+			zones[zone] = true
+			if m == plan {
+				if want[zone] == nil {
+					want[zone] = map[string]bool{}
+				}
+				want[zone][rt.Pattern.ValueString()] = true
+			}
 		}
 	}
+	var errs []error
 	for zone := range zones {
 		if zone == "" {
 			continue
 		}
 		existing, err := r.data.client.ListRoutes(ctx, zone)
 		if err != nil {
-			diags.AddError("Cannot read routes", err.Error())
+			errs = append(errs, err)
 			continue
 		}
 		have := map[string]bool{}
@@ -314,7 +487,7 @@ func (r *serviceResource) reconcileRoutes(ctx context.Context, plan, prior *serv
 				continue
 			}
 			if err := r.data.client.DeleteRoute(ctx, zone, rt.ID); err != nil && !cloudflare.IsNotFound(err) {
-				diags.AddError("Cannot remove route", err.Error())
+				errs = append(errs, err)
 			}
 		}
 		for pattern := range want[zone] {
@@ -322,30 +495,29 @@ func (r *serviceResource) reconcileRoutes(ctx context.Context, plan, prior *serv
 				continue
 			}
 			if _, err := r.data.client.CreateRoute(ctx, zone, pattern, name); err != nil {
-				msg := err.Error()
 				if errors.Is(err, cloudflare.ErrConflict) {
-					msg = fmt.Sprintf("Route %q in zone %s already exists for another Worker: remove it there, or choose another pattern. (%v)", pattern, zone, err)
+					err = fmt.Errorf("route %q in zone %s already exists for another Worker: remove it there, or choose another pattern (%w)", pattern, zone, err)
 				}
-				diags.AddError("Cannot add route", msg)
+				errs = append(errs, err)
 			}
 		}
 	}
-	return diags
+	return errors.Join(errs...)
 }
 
-func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceModel) diag.Diagnostics {
-	var diags diag.Diagnostics
+func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceModel) error {
 	name := plan.Name.ValueString()
 	existing, err := r.data.client.ListDomains(ctx, cloudflare.DomainFilter{Service: name})
 	if err != nil {
-		diags.AddError("Cannot read custom domains", err.Error())
-		return diags
+		return err
 	}
+	r.data.cache.invalidate()
 	want := map[string]bool{}
 	for _, h := range stringSet(plan.CustomDomains) {
 		want[strings.ToLower(h)] = true
 	}
 	have := map[string]bool{}
+	var errs []error
 	for _, d := range existing {
 		if d.Service != name {
 			continue
@@ -355,7 +527,7 @@ func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceMod
 			continue
 		}
 		if err := r.data.client.DeleteDomain(ctx, d.ID); err != nil && !cloudflare.IsNotFound(err) {
-			diags.AddError("Cannot remove custom domain", err.Error())
+			errs = append(errs, err)
 		}
 	}
 	for _, h := range stringSet(plan.CustomDomains) {
@@ -363,10 +535,10 @@ func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceMod
 			continue
 		}
 		if _, err := r.data.client.AttachDomain(ctx, h, name, ""); err != nil {
-			diags.AddError("Cannot attach custom domain", err.Error())
+			errs = append(errs, err)
 		}
 	}
-	return diags
+	return errors.Join(errs...)
 }
 
 func (r *serviceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -377,10 +549,15 @@ func (r *serviceResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	timeout, d := state.Timeouts.Delete(ctx, 20*time.Minute)
 	resp.Diagnostics.Append(d...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	name := state.Name.ValueString()
 
+	// ModifyPlan refuses this destroy at plan time; this is the last line for a plan made
+	// without that check (a replacement, or a Terraform that skips destroy plans).
 	classes := currentClasses(state.DurableObjectClasses)
 	if len(classes) > 0 && !state.AllowDelete.ValueBool() {
 		names := make([]string, 0, len(classes))
@@ -393,10 +570,9 @@ func (r *serviceResource) Delete(ctx context.Context, req resource.DeleteRequest
 				"Set allow_delete = true and apply before destroying.", name, strings.Join(names, ", ")))
 		return
 	}
-	empty := serviceModel{Name: state.Name, Routes: types.SetNull(routeType), CustomDomains: types.SetNull(types.StringType), Crons: types.SetNull(types.StringType), WorkersDev: types.BoolValue(false)}
-	resp.Diagnostics.Append(r.reconcileRoutes(ctx, &empty, &state)...)
-	resp.Diagnostics.Append(r.reconcileDomains(ctx, &empty)...)
-	if resp.Diagnostics.HasError() {
+	empty := serviceModel{Name: state.Name, Routes: types.SetNull(routeType), CustomDomains: types.SetNull(types.StringType)}
+	if err := errors.Join(r.reconcileRoutes(ctx, &empty, &state), r.reconcileDomains(ctx, &empty)); err != nil {
+		resp.Diagnostics.AddError("Cannot delete service", err.Error())
 		return
 	}
 	if err := r.data.client.DeleteScript(ctx, name, true); err != nil && !cloudflare.IsNotFound(err) {
@@ -410,10 +586,14 @@ func explainUploadError(name string, err error) string {
 	var cfErr *cloudflare.Error
 	if errors.As(err, &cfErr) {
 		switch cfErr.Code {
+		case 10021:
+			return err.Error() + fmt.Sprintf(". Cloudflare refused the code or configuration of Worker %q: the message above names the module and the problem. "+
+				"terraform plan checks JavaScript syntax and exported Durable Object classes, so this is one only the runtime finds "+
+				"(for example an exception thrown while the Worker starts): fix it and apply again; nothing was changed", name)
 		case 10061:
-			return err.Error() + ". A Durable Object binding without script_name must name a class this service exports and declares."
+			return err.Error() + ". A Durable Object binding without script_name must name a class this service exports and declares"
 		case 10079:
-			return err.Error() + fmt.Sprintf(". Worker %q was migrated outside Terraform: run terraform apply -refresh-only, then plan again.", name)
+			return err.Error() + fmt.Sprintf(". Worker %q was migrated outside Terraform: run terraform apply -refresh-only, then plan again", name)
 		}
 	}
 	return err.Error()
@@ -424,4 +604,15 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -29,19 +27,37 @@ func (r *serviceResource) ValidateConfig(ctx context.Context, req resource.Valid
 			resp.Diagnostics.AddAttributeError(path.Root("compatibility_date"), "Invalid compatibility_date", "compatibility_date "+err.Error()+".")
 		}
 	}
+	for _, flag := range stringSet(cfg.CompatibilityFlags) {
+		if !workerscript.IsKnownCompatibilityFlag(flag) {
+			resp.Diagnostics.AddAttributeWarning(path.Root("compatibility_flags"), "Unknown compatibility flag", unknownFlagDetail(flag))
+		}
+	}
 	if cfg.SourceDir.IsNull() && cfg.Modules.IsNull() && cfg.InlineModules.IsNull() {
 		resp.Diagnostics.AddAttributeError(path.Root("main_module"), "No code",
 			"Set source_dir, modules (files) or inline_modules so that main_module names one of the service's modules.")
 	}
+	if !cfg.SourceDir.IsNull() && !cfg.InlineModules.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("inline_modules"), "Conflicting code sources",
+			"source_dir and inline_modules cannot be set together: a module in both would silently come from inline_modules. "+
+				"Keep the code in one place: files under source_dir (and modules for single files), or inline_modules.")
+	}
 	checkBindingCollisions(&cfg, &resp.Diagnostics)
-	for name, b := range objectMap[serviceBindingModel](ctx, cfg.Services, &resp.Diagnostics) {
+	services, err := objectMap[serviceBindingModel](ctx, cfg.Services)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("services"), "Invalid services", err.Error())
+	}
+	for name, b := range services {
 		if !cfg.Name.IsUnknown() && b.Service.ValueString() == cfg.Name.ValueString() {
 			resp.Diagnostics.AddAttributeError(path.Root("services").AtMapKey(name), "Service binding to itself",
 				fmt.Sprintf("Binding %s points at this service (%q). A Worker calls itself with fetch on its own URL; bind other services here.", name, b.Service.ValueString()))
 		}
 	}
+	routes, err := cfg.routes(ctx)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("routes"), "Invalid routes", err.Error())
+	}
 	seenRoutes := map[string]bool{}
-	for _, rt := range cfg.routes(ctx, &resp.Diagnostics) {
+	for _, rt := range routes {
 		if rt.Pattern.IsUnknown() {
 			continue
 		}
@@ -63,64 +79,23 @@ func (r *serviceResource) ValidateConfig(ctx context.Context, req resource.Valid
 	}
 }
 
-// checkBindingCollisions rejects a binding name used by two kinds: env has one namespace.
-func checkBindingCollisions(cfg *serviceModel, diags *diag.Diagnostics) {
-	kinds := []struct {
-		attr string
-		m    types.Map
-	}{
-		{"vars", cfg.Vars}, {"json_vars", cfg.JSONVars}, {"secrets", cfg.Secrets}, {"kv_namespaces", cfg.KVNamespaces},
-		{"r2_buckets", cfg.R2Buckets}, {"durable_objects", cfg.DurableObjects}, {"services", cfg.Services},
+// unknownFlagDetail names the closest known flags and lists all of them.
+func unknownFlagDetail(flag string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "compatibility_flags has %q, which is not a flag the Workers runtime knows: Cloudflare rejects the upload of a Worker with an unknown flag.", flag)
+	if similar := workerscript.SimilarCompatibilityFlags(flag); len(similar) > 0 {
+		fmt.Fprintf(&b, " Did you mean %s?", strings.Join(similar, " or "))
 	}
-	owner := map[string]string{}
-	claim := func(name, attrName string, at path.Path) {
-		if prev, taken := owner[name]; taken {
-			diags.AddAttributeError(at, "Duplicate binding name",
-				fmt.Sprintf("Binding name %q is used by both %s and %s: binding names share one namespace (env), so rename one of them.", name, prev, attrName))
-			return
-		}
-		owner[name] = attrName
-	}
-	for _, k := range kinds {
-		if k.m.IsNull() || k.m.IsUnknown() {
-			continue
-		}
-		names := make([]string, 0, len(k.m.Elements()))
-		for name := range k.m.Elements() {
-			names = append(names, name)
-		}
-		sort.Strings(names)
-		for _, name := range names {
-			claim(name, k.attr, path.Root(k.attr).AtMapKey(name))
-		}
-	}
-	if cfg.Registry != nil && !cfg.Registry.Binding.IsUnknown() {
-		claim(cfg.Registry.Binding.ValueString(), "registry", path.Root("registry").AtName("binding"))
-	}
-}
-
-// sources returns the configured code sources, or false when some are unknown at plan time.
-func (m *serviceModel) sources() (workerscript.Sources, bool) {
-	if m.SourceDir.IsUnknown() || m.Modules.IsUnknown() || m.InlineModules.IsUnknown() {
-		return workerscript.Sources{}, false
-	}
-	for _, m := range []types.Map{m.Modules, m.InlineModules} {
-		for _, v := range m.Elements() {
-			if v.IsUnknown() {
-				return workerscript.Sources{}, false
-			}
-		}
-	}
-	return workerscript.Sources{
-		Dir:    m.SourceDir.ValueString(),
-		Files:  stringMap(m.Modules),
-		Inline: stringMap(m.InlineModules),
-	}, true
+	known := workerscript.KnownCompatibilityFlags()
+	fmt.Fprintf(&b, " The %d known flags (see https://developers.cloudflare.com/workers/configuration/compatibility-flags/): %s.", len(known), strings.Join(known, ", "))
+	return b.String()
 }
 
 // loadModules reads the code the configuration names, reporting problems on the attribute
 // that names them.
-func loadModules(cfg *serviceModel, diags *diag.Diagnostics) ([]workerscript.Module, bool) {
+func loadModules(cfg *serviceModel, diags interface {
+	AddAttributeError(path.Path, string, string)
+}) ([]workerscript.Module, bool) {
 	src, known := cfg.sources()
 	if !known {
 		return nil, false
@@ -146,120 +121,193 @@ func loadModules(cfg *serviceModel, diags *diag.Diagnostics) ([]workerscript.Mod
 	return modules, true
 }
 
-// secretHashes hashes the configured secrets; nil when there are none.
-func secretHashes(cfg *serviceModel) (map[string]string, bool) {
-	if cfg.Secrets.IsUnknown() {
-		return nil, false
+// sources returns the configured code sources, or false when some are unknown at plan time.
+func (m *serviceModel) sources() (workerscript.Sources, bool) {
+	if m.SourceDir.IsUnknown() || !fullyKnown(m.Modules) || !fullyKnown(m.InlineModules) {
+		return workerscript.Sources{}, false
 	}
-	if cfg.Secrets.IsNull() {
-		return nil, true
-	}
-	out := map[string]string{}
-	for name, v := range cfg.Secrets.Elements() {
-		s, ok := v.(types.String)
-		if !ok || s.IsUnknown() {
-			return nil, false
-		}
-		out[name] = workerscript.HashSecret(s.ValueString(), cfg.Name.ValueString()+"/"+name)
-	}
-	return out, true
+	return workerscript.Sources{
+		Dir:    m.SourceDir.ValueString(),
+		Files:  stringMap(m.Modules),
+		Inline: stringMap(m.InlineModules),
+	}, true
 }
 
-func classesMap(classes []workerscript.Class) types.Map {
-	elems := map[string]attr.Value{}
-	for _, c := range classes {
-		elems[c.Name] = types.BoolValue(c.SQLite)
+// codeAttribute is the attribute that supplies the code, to blame for a code problem.
+func (m *serviceModel) codeAttribute() path.Path {
+	switch {
+	case !m.InlineModules.IsNull():
+		return path.Root("inline_modules")
+	case !m.SourceDir.IsNull():
+		return path.Root("source_dir")
 	}
-	return types.MapValueMust(types.BoolType, elems)
+	return path.Root("modules")
 }
 
-func currentClasses(m types.Map) map[string]bool {
-	out := map[string]bool{}
-	for k, v := range m.Elements() {
-		if b, ok := v.(types.Bool); ok {
-			out[k] = b.ValueBool()
-		}
-	}
-	return out
-}
-
-// ModifyPlan computes, at plan time, what only the provider can know: module and secret
-// hashes, the Durable Object migration the change needs (refusing unsafe ones), and the
-// zone of each route.
+// ModifyPlan computes, at plan time, what only the provider can know: the module hashes and
+// the checks of the code, the secrets' names, the Durable Object migration the change needs
+// (refusing unsafe ones), the existence of what bindings and routes point at, and which
+// computed values the change can move. It also refuses, at plan time, a destroy that would
+// delete Durable Object data.
 func (r *serviceResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
+		r.refuseDataLosingDestroy(ctx, req, resp)
 		return
 	}
 	var plan, cfg serviceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
 	var state *serviceModel
 	if !req.State.Raw.IsNull() {
 		state = &serviceModel{}
 		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if state != nil && !plan.Name.IsUnknown() && !plan.Name.Equal(state.Name) {
+		refuseDataLosingReplace(state, plan.Name.ValueString(), &resp.Diagnostics)
+	}
 
 	if modules, ok := loadModules(&cfg, &resp.Diagnostics); ok {
 		plan.ModuleHashes = mapOfStrings(workerscript.Hashes(modules))
+		if codeChangedSince(state, &plan) {
+			checkCode(ctx, &cfg, modules, &resp.Diagnostics)
+		}
 	} else {
 		plan.ModuleHashes = types.MapUnknown(types.StringType)
 	}
-	switch hashes, known := secretHashes(&cfg); {
-	case !known:
-		plan.SecretHashes = types.MapUnknown(types.StringType)
-	case hashes == nil:
-		plan.SecretHashes = types.MapNull(types.StringType)
-	default:
-		plan.SecretHashes = mapOfStrings(hashes)
-	}
-
-	if !cfg.DurableObjects.IsUnknown() {
-		desired := cfg.declaredClasses(ctx, &resp.Diagnostics)
-		current, tag := map[string]bool{}, ""
-		if state != nil {
-			current, tag = currentClasses(state.DurableObjectClasses), state.MigrationTag.ValueString()
-		}
-		migration, err := workerscript.PlanMigration(current, tag, desired, plan.AllowDelete.ValueBool())
-		switch {
-		case err != nil:
-			resp.Diagnostics.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
-		case migration != nil && state != nil && plan.Rollout.ValueString() == "managed":
-			resp.Diagnostics.AddAttributeError(path.Root("rollout"), "Durable Object migration under a managed rollout",
-				fmt.Sprintf("This change needs a Durable Object migration (%s), and a migration cannot ship in a gradual version: "+
-					"every instance must run the new classes at once. Apply it with rollout = \"immediate\" (it deploys at 100 %%), "+
-					"then set rollout back to \"managed\" for later changes.", migration.Summary()))
-		}
-		plan.DurableObjectClasses = classesMap(desired)
-		if migration != nil {
-			plan.MigrationTag = types.StringUnknown()
-		} else if state != nil {
-			plan.MigrationTag = state.MigrationTag
-		} else {
-			plan.MigrationTag = types.StringValue("")
-		}
-	}
-
-	if r.data != nil && r.data.zoneID == "" {
-		for _, rt := range plan.routes(ctx, &resp.Diagnostics) {
-			if rt.ZoneID.IsNull() {
-				resp.Diagnostics.AddAttributeError(path.Root("routes"), "Route without a zone",
-					fmt.Sprintf("Route %q has no zone: set zone_id on the route, or the provider's zone_id (or CLOUDFLARE_ZONE_ID).", rt.Pattern.ValueString()))
-			}
-		}
+	plan.SecretNames = plannedSecretNames(&cfg)
+	planClasses(ctx, &plan, state, &resp.Diagnostics)
+	if r.data != nil {
+		r.checkName(req, state, &plan, &resp.Diagnostics)
+		r.checkBindingTargets(ctx, &plan, state, &resp.Diagnostics)
+		r.checkRoutes(ctx, &plan, state, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
-	// Hashes can change while every configured value stays the same (a file edited, a secret
-	// replaced), so the framework may not have seen a change: when the plan differs from the
-	// state, what an update moves is unknown until it runs.
-	if state != nil && !resp.Plan.Raw.Equal(req.State.Raw) {
-		plan.Etag, plan.ModifiedOn, plan.URL = types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
-		plan.LatestVersionID, plan.DeployedVersionID = types.StringUnknown(), types.StringUnknown()
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	if state != nil {
+		var env serviceEnv
+		if r.data != nil {
+			env = r.data.serviceEnv()
+		}
+		changes, err := planServiceUpdate(ctx, state, &plan, env)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
+			return
+		}
+		keepUnmoved(&plan, state, changes)
 	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// codeChangedSince reports whether the planned code differs from the code in state (or
+// there is no state): unchanged code was checked when it was planned, and is not parsed
+// again on every plan.
+func codeChangedSince(state, plan *serviceModel) bool {
+	return state == nil || !state.ModuleHashes.Equal(plan.ModuleHashes) || !state.MainModule.Equal(plan.MainModule) ||
+		!state.DurableObjects.Equal(plan.DurableObjects)
+}
+
+// planClasses plans the Durable Object classes and their migration.
+func planClasses(ctx context.Context, plan, state *serviceModel, diags interface {
+	AddAttributeError(path.Path, string, string)
+}) {
+	if !fullyKnown(plan.DurableObjects) || plan.AllowDelete.IsUnknown() {
+		plan.DurableObjectClasses, plan.MigrationTag, plan.DurableObjectMigration = types.MapUnknown(types.BoolType), types.StringUnknown(), types.StringUnknown()
+		return
+	}
+	declared, err := plan.declaredClasses(ctx)
+	if err != nil {
+		diags.AddAttributeError(path.Root("durable_objects"), "Invalid durable_objects", err.Error())
+		return
+	}
+	migration, err := plan.planMigration(ctx, state)
+	if err != nil {
+		diags.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
+		return
+	}
+	if migration != nil && state != nil && plan.Rollout.ValueString() == "managed" {
+		diags.AddAttributeError(path.Root("rollout"), "Durable Object migration under a managed rollout",
+			fmt.Sprintf("This change needs a Durable Object migration (%s), and a migration cannot ship in a gradual version: "+
+				"every instance must run the new classes at once. Apply it with rollout = \"immediate\" (it deploys at 100 %%), "+
+				"then set rollout back to \"managed\" for later changes.", migration.Summary()))
+	}
+	plan.DurableObjectClasses = classesMap(classesOf(declared))
+	switch {
+	case migration != nil:
+		plan.MigrationTag = types.StringValue(migration.NewTag)
+		plan.DurableObjectMigration = types.StringValue(migration.Description())
+		if len(migration.Renamed) > 0 {
+			// A rename removes one key of the class map and adds another, which a plan shows
+			// as a deletion; durable_object_migration says what really happens instead.
+			plan.DurableObjectClasses = types.MapUnknown(types.BoolType)
+		}
+	case state != nil:
+		plan.MigrationTag, plan.DurableObjectMigration = state.MigrationTag, state.DurableObjectMigration
+	default:
+		plan.MigrationTag, plan.DurableObjectMigration = types.StringValue(""), types.StringNull()
+	}
+}
+
+// keepUnmoved keeps each computed value of the state that the planned change cannot move,
+// and marks unknown the ones it can: a reviewer sees what the change really touches.
+func keepUnmoved(plan, state *serviceModel, c serviceChanges) {
+	keep := func(prior types.String, moves bool) types.String {
+		if moves {
+			return types.StringUnknown()
+		}
+		return prior
+	}
+	plan.Etag = keep(state.Etag, c.upload == uploadScript && c.codeChanged)
+	plan.LatestVersionID = keep(state.LatestVersionID, c.makesVersion())
+	plan.DeployedVersionID = keep(state.DeployedVersionID, c.deploys())
+	plan.ModifiedOn = keep(state.ModifiedOn, c.touchesScript())
+	plan.URL = keep(state.URL, c.movesURL())
+	plan.CreatedOn, plan.ID = state.CreatedOn, state.ID
+}
+
+// refuseDataLosingDestroy fails the plan of a destroy that would delete Durable Object data
+// without allow_delete: refused here, before anything is deleted, rather than by Delete
+// after the other resources of the configuration are gone.
+func (r *serviceResource) refuseDataLosingDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() {
+		return
+	}
+	var name types.String
+	var classes types.Map
+	var allowDelete types.Bool
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("name"), &name)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("durable_object_classes"), &classes)...)
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("allow_delete"), &allowDelete)...)
+	if resp.Diagnostics.HasError() || allowDelete.ValueBool() || len(classes.Elements()) == 0 {
+		return
+	}
+	names := make([]string, 0, len(classes.Elements()))
+	for class := range classes.Elements() {
+		names = append(names, class)
+	}
+	sort.Strings(names)
+	resp.Diagnostics.AddAttributeError(path.Root("allow_delete"), "Service holds Durable Object data",
+		fmt.Sprintf("Destroying service %q deletes Durable Object classes %s with the data of all their objects, and allow_delete is false, "+
+			"so this destroy is refused before anything is deleted. Set allow_delete = true and apply, then destroy; "+
+			"or leave the service out of the destroy (-target, or a removed block with destroy = false).", name.ValueString(), strings.Join(names, ", ")))
+}
+
+// refuseDataLosingReplace fails the plan of a rename, which replaces the Worker, when the old
+// one holds Durable Object classes and allow_delete was not set before.
+func refuseDataLosingReplace(state *serviceModel, newName string, diags attributeDiags) {
+	classes := currentClasses(state.DurableObjectClasses)
+	if len(classes) == 0 || state.AllowDelete.ValueBool() {
+		return
+	}
+	names := make([]string, 0, len(classes))
+	for c := range classes {
+		names = append(names, c)
+	}
+	sort.Strings(names)
+	diags.AddAttributeError(path.Root("name"), "Service holds Durable Object data",
+		fmt.Sprintf("Renaming service %q to %q replaces the Worker, which deletes Durable Object classes %s with the data of all their objects, "+
+			"and allow_delete is false. Keep the name, or set allow_delete = true and apply before renaming.", state.Name.ValueString(), newName, strings.Join(names, ", ")))
 }

@@ -30,6 +30,7 @@ var (
 	_ resource.ResourceWithImportState    = (*serviceResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*serviceResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*serviceResource)(nil)
+	_ resource.ResourceWithUpgradeState   = (*serviceResource)(nil)
 )
 
 // NewServiceResource is the servicesdo_service constructor.
@@ -57,10 +58,11 @@ func bindingMapValidators() []validator.Map {
 func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	stable := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	resp.Schema = schema.Schema{
+		Version: serviceSchemaVersion,
 		MarkdownDescription: "A service: a Cloudflare Worker with its code, bindings, secrets, Durable Object classes, " +
-			"routes, custom domains, workers.dev address and cron triggers. Code is read at plan time and only its " +
-			"hashes are kept in state; secrets are write-only; Durable Object migrations are generated from the " +
-			"change in declared classes; binding order never makes a diff.",
+			"routes, custom domains, workers.dev address and cron triggers. Code is read and checked at plan time and only its " +
+			"hashes are kept in state; secrets are write-only, and nothing derived from their values is stored; Durable Object " +
+			"migrations are generated from the change in declared classes; binding order never makes a diff.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
 				MarkdownDescription: "The script name.",
@@ -97,8 +99,9 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Required:            true,
 			},
 			"source_dir": schema.StringAttribute{
-				MarkdownDescription: "A directory whose module files (" + moduleExtensionsList() + ") become modules named by their relative paths. Hidden files and `node_modules` are skipped.",
-				Optional:            true,
+				MarkdownDescription: "A directory whose module files (" + moduleExtensionsList() + ") become modules named by their relative paths. Hidden files and `node_modules` are skipped. " +
+					"`modules` may add or replace single files; `inline_modules` cannot be used with it.",
+				Optional: true,
 			},
 			"modules": schema.MapAttribute{
 				MarkdownDescription: "Modules by name → path of the file to read at plan time. Only the files' hashes are stored.",
@@ -106,7 +109,7 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				ElementType:         types.StringType,
 			},
 			"inline_modules": schema.MapAttribute{
-				MarkdownDescription: "Modules by name → content. Write-only: never stored in state (needs Terraform 1.11 or later).",
+				MarkdownDescription: "Modules by name → content. Write-only: never stored in state (needs Terraform 1.11 or later). Conflicts with `source_dir`.",
 				Optional:            true,
 				WriteOnly:           true,
 				ElementType:         types.StringType,
@@ -121,7 +124,7 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Required:            true,
 			},
 			"compatibility_flags": schema.SetAttribute{
-				MarkdownDescription: "Workers runtime compatibility flags (e.g. `nodejs_compat`).",
+				MarkdownDescription: "Workers runtime compatibility flags (e.g. `nodejs_compat`). A flag the runtime does not know is a plan-time warning that names the closest known ones.",
 				Optional:            true,
 				ElementType:         types.StringType,
 			},
@@ -161,18 +164,25 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Validators:          append(bindingMapValidators(), mapvalidator.ValueStringsAre(jsonValidator{})),
 			},
 			"secrets": schema.MapAttribute{
-				MarkdownDescription: "Secrets by binding name. Write-only (Terraform 1.11 or later): values never reach state, plans or logs; " +
-					"`secret_hashes` detects changes, and a change goes through the secrets API without re-uploading code.",
+				MarkdownDescription: "Secrets by binding name. Write-only (Terraform 1.11 or later): values never reach state, plans or logs, " +
+					"and nothing derived from them is stored. Terraform cannot see a changed value, so bump `secrets_version` to write the " +
+					"values again; adding or removing a secret plans a change by itself (`secret_names`).",
 				Optional:    true,
 				Sensitive:   true,
 				WriteOnly:   true,
 				ElementType: types.StringType,
 				Validators:  bindingMapValidators(),
 			},
-			"secret_hashes": schema.MapAttribute{
-				MarkdownDescription: "A salted, slow hash (PBKDF2-SHA256) of each secret, so a changed secret plans an update. Never the value.",
-				Computed:            true,
-				ElementType:         types.StringType,
+			"secrets_version": schema.Int64Attribute{
+				MarkdownDescription: "Bump to write every secret's value again (rotation): the values are write-only, so a changed value alone plans nothing. " +
+					"Any change of this number rewrites all secrets.",
+				Optional: true,
+			},
+			"secret_names": schema.SetAttribute{
+				MarkdownDescription: "The names of the service's secrets (never their values), from the configuration and, on refresh, the platform: " +
+					"adding or removing a secret, or one set or deleted outside Terraform, shows here.",
+				Computed:    true,
+				ElementType: types.StringType,
 			},
 			"kv_namespaces": schema.MapAttribute{
 				MarkdownDescription: "Workers KV namespaces by binding name → namespace id.",
@@ -315,22 +325,29 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Computed:            true,
 			},
 			"durable_object_classes": schema.MapAttribute{
-				MarkdownDescription: "Durable Object classes the platform has for this script (class → uses SQLite).",
-				Computed:            true,
-				ElementType:         types.BoolType,
+				MarkdownDescription: "Durable Object classes the platform has for this script (class → uses SQLite). Known at plan time, " +
+					"except in a plan that renames a class, where `durable_object_migration` shows the rename.",
+				Computed:    true,
+				ElementType: types.BoolType,
 			},
-			"etag":                schema.StringAttribute{MarkdownDescription: "The script's etag.", Computed: true},
-			"latest_version_id":   schema.StringAttribute{MarkdownDescription: "The newest version.", Computed: true},
-			"deployed_version_id": schema.StringAttribute{MarkdownDescription: "The version serving (most of) the traffic.", Computed: true},
+			"durable_object_migration": schema.StringAttribute{
+				MarkdownDescription: "The Durable Object migration this service's plan makes, or the last one it made, known at plan time: " +
+					"e.g. `v2: rename Ledger → Book (objects and data kept)`, `v1: new Counter`, `v3: delete Old`.",
+				Computed: true,
+			},
+			"etag":                schema.StringAttribute{MarkdownDescription: "The script's etag (a hash of its serving code): unknown in a plan only when the code changes.", Computed: true},
+			"latest_version_id":   schema.StringAttribute{MarkdownDescription: "The newest version: unknown in a plan only when it makes a version (an upload, or a secret written or removed).", Computed: true},
+			"deployed_version_id": schema.StringAttribute{MarkdownDescription: "The version serving (most of) the traffic: unknown in a plan only when it deploys.", Computed: true},
 			"url": schema.StringAttribute{
-				MarkdownDescription: "Where the service answers: its workers.dev address, else its first custom domain, else its first route.",
-				Computed:            true,
+				MarkdownDescription: "Where the service answers: its workers.dev address, else its first custom domain, else its first route. " +
+					"Unknown in a plan only when one of those changes.",
+				Computed: true,
 			},
 			"created_on":  schema.StringAttribute{MarkdownDescription: "When the script was created.", Computed: true, PlanModifiers: stable},
-			"modified_on": schema.StringAttribute{MarkdownDescription: "When the script was last changed.", Computed: true},
+			"modified_on": schema.StringAttribute{MarkdownDescription: "When the script was last changed, at the platform's full precision (a route, domain, workers.dev or cron change leaves it).", Computed: true},
 		},
 		Blocks: map[string]schema.Block{
-			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"timeouts": timeouts.Block(ctx, serviceTimeouts),
 		},
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -20,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 )
 
 const svcAddress = "servicesdo_service.test"
@@ -316,43 +319,57 @@ func TestAccService_secrets(t *testing.T) {
 	dir := t.TempDir()
 	code := writeCode(t, dir, "index.js", workerCode("s"))
 	name := uniqueName("tf-acc-svc-sec")
-	first, second := "first-secret-"+name, "second-secret-"+name
-	// The value comes from a sensitive variable set in the environment, as in real use; the
-	// test harness logs the configuration text itself, so a literal would show up there.
-	config := edge.serviceConfig(name, code, `secrets = { API_KEY = var.api_key }`) +
-		"variable \"api_key\" {\n  type      = string\n  sensitive = true\n}\n"
+	first, second, third := "first-secret-"+name, "second-secret-"+name, "third-secret-"+name
+	// The values come from ephemeral variables set in the environment, as in real use: an
+	// ephemeral value never reaches a plan file, and the test harness logs the configuration
+	// text itself, so a literal would show up there.
+	variables := "variable \"api_key\" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n" +
+		"variable \"db_password\" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n}\n"
+	config := func(secrets, version string) string {
+		return edge.serviceConfig(name, code, secrets+"\n  "+version) + variables
+	}
+	one := `secrets = { API_KEY = var.api_key }`
+	two := `secrets = { API_KEY = var.api_key, DB_PASSWORD = var.db_password }`
 	var stateFiles []string
 	saveState := func(s *terraform.State) error {
 		stateFiles = append(stateFiles, fmt.Sprint(s.RootModule().Resources[svcAddress].Primary.Attributes))
 		return nil
 	}
+	names := func(n ...string) statecheck.StateCheck {
+		checks := make([]knownvalue.Check, len(n))
+		for i, v := range n {
+			checks[i] = knownvalue.StringExact(v)
+		}
+		return statecheck.ExpectKnownValue(svcAddress, tfjsonpath.New("secret_names"), knownvalue.SetExact(checks))
+	}
+	t.Setenv("TF_VAR_api_key", first)
+	t.Setenv("TF_VAR_db_password", third)
 	resource.UnitTest(t, resource.TestCase{
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
 		ProtoV6ProviderFactories: testProviders,
 		CheckDestroy:             edge.checkServicesDestroyed,
 		Steps: []resource.TestStep{
 			{
-				PreConfig: func() { t.Setenv("TF_VAR_api_key", first) },
-				Config:    config,
-				Check: resource.ComposeTestCheckFunc(
-					edge.expectSecret(name, "API_KEY", first),
-					resource.TestMatchResourceAttr(svcAddress, "secret_hashes.API_KEY", regexp.MustCompile(`^pbkdf2-sha256\$`)),
-					saveState,
-				),
+				Config:            config(one, ""),
+				ConfigStateChecks: []statecheck.StateCheck{names("API_KEY")},
+				Check:             resource.ComposeTestCheckFunc(edge.expectSecret(name, "API_KEY", first), saveState),
 			},
 			{
-				Config:           config,
+				// A new value alone plans nothing: Terraform cannot see a write-only value.
+				PreConfig:        func() { t.Setenv("TF_VAR_api_key", second) },
+				Config:           config(one, ""),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 			{
-				// A new value goes through the secrets API, not a code upload.
-				PreConfig: func() {
-					t.Setenv("TF_VAR_api_key", second)
-					edge.local.ResetRequestCounts()
-				},
-				Config: config,
+				// Bumping secrets_version writes it, through the secrets API, not a code upload;
+				// the version ids move, the code's etag and the URL stay known.
+				PreConfig: edge.local.ResetRequestCounts,
+				Config:    config(one, "secrets_version = 2"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate),
+					plancheck.ExpectUnknownValue(svcAddress, tfjsonpath.New("latest_version_id")),
+					plancheck.ExpectKnownValue(svcAddress, tfjsonpath.New("etag"), knownvalue.NotNull()),
+					plancheck.ExpectKnownValue(svcAddress, tfjsonpath.New("url"), knownvalue.NotNull()),
 					planExcludes(first), planExcludes(second),
 				}},
 				Check: resource.ComposeTestCheckFunc(
@@ -360,6 +377,52 @@ func TestAccService_secrets(t *testing.T) {
 					edge.expectSecret(name, "API_KEY", second),
 					saveState,
 				),
+			},
+			{
+				// Adding a secret plans a change by its name alone and writes only that one.
+				PreConfig: edge.local.ResetRequestCounts,
+				Config:    config(two, "secrets_version = 2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate), planExcludes(third),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{names("API_KEY", "DB_PASSWORD")},
+				Check: resource.ComposeTestCheckFunc(
+					edge.expectRequests(map[string]int{putScript: 0, putSecret: 1}),
+					edge.expectSecret(name, "DB_PASSWORD", third), edge.expectSecret(name, "API_KEY", second),
+					saveState,
+				),
+			},
+			{
+				Config:           config(two, "secrets_version = 2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				// Removing one deletes it.
+				Config:            config(one, "secrets_version = 2"),
+				ConfigStateChecks: []statecheck.StateCheck{names("API_KEY")},
+				Check: func(*terraform.State) error {
+					b, err := edge.bindingsOf(name)
+					if err != nil {
+						return err
+					}
+					if _, still := b["DB_PASSWORD"]; still {
+						return fmt.Errorf("DB_PASSWORD is still bound: %v", b)
+					}
+					return nil
+				},
+			},
+			{
+				// A secret deleted outside Terraform is drift, and is written again.
+				PreConfig: func() {
+					if err := edge.client.DeleteSecret(context.Background(), name, "API_KEY"); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config(one, "secrets_version = 2"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate),
+				}},
+				Check: edge.expectSecret(name, "API_KEY", second),
 			},
 		},
 	})
@@ -370,7 +433,7 @@ func TestAccService_secrets(t *testing.T) {
 	if !strings.Contains(string(logs), "servicesdo_service") {
 		t.Fatal("the trace log does not mention the service: the check proves nothing")
 	}
-	for _, secret := range []string{first, second} {
+	for _, secret := range []string{first, second, third} {
 		if i := strings.Index(string(logs), secret); i >= 0 {
 			t.Errorf("secret %q appears in the trace log: %q", secret, string(logs)[max(0, i-300):i])
 		}
@@ -378,6 +441,11 @@ func TestAccService_secrets(t *testing.T) {
 			if strings.Contains(st, secret) {
 				t.Errorf("secret %q appears in state", secret)
 			}
+		}
+	}
+	for _, st := range stateFiles {
+		if strings.Contains(st, "secret_hashes") || strings.Contains(st, "pbkdf2") {
+			t.Errorf("state holds something derived from a secret: %s", st)
 		}
 	}
 }
@@ -594,6 +662,59 @@ func TestAccService_drift(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionCreate),
 				}},
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
+// withSubsecondClock gives the local edge a clock that never leaves one second and moves a
+// microsecond per reading: every change a test makes happens within the same second, which
+// timestamps kept to the second cannot tell apart.
+func withSubsecondClock(cfg *localedge.Config) {
+	base := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var ticks atomic.Int64
+	cfg.Now = func() time.Time { return base.Add(time.Duration(ticks.Add(1)) * time.Microsecond) }
+}
+
+// An out-of-band change in the same second as the last refresh is still drift.
+func TestAccService_driftWithinOneSecond(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t, withSubsecondClock)
+	edge.requireLocal(t)
+	code := writeCode(t, t.TempDir(), "index.js", workerCode("mine"))
+	name := uniqueName("tf-acc-svc-drift1s")
+	config := edge.serviceConfig(name, code, `vars = { MODE = "a" }`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: func() {
+					if _, err := edge.client.EditScriptSettings(context.Background(), name, cloudflare.ScriptSettingsPatch{
+						Bindings: []cloudflare.Binding{{Type: cloudflare.BindingPlainText, Name: "MODE", Text: "b"}},
+					}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(svcAddress, plancheck.ResourceActionUpdate),
+				}},
+				Check: func(*terraform.State) error {
+					b, err := edge.bindingsOf(name)
+					if err != nil {
+						return err
+					}
+					if b["MODE"]["text"] != "a" {
+						return fmt.Errorf("MODE is %v after the repair, want a", b["MODE"]["text"])
+					}
+					return nil
+				},
 			},
 			{
 				Config:           config,

@@ -52,6 +52,11 @@ func TestAccService_invalidInput(t *testing.T) {
 	later := time.Now().UTC().Add(10 * time.Minute).Format("2006-01-02")
 	zone := fmt.Sprintf("zone_id = %q", testZoneID)
 	long := strings.Repeat("a", 64)
+	syntaxCode := writeCode(t, dir, "syntax/index.js", "export const x = ;\nexport default {}\n")
+	importCode := writeCode(t, dir, "import/index.js", `import helper from "./gone.js"; export default { fetch() { return helper() } }`)
+	bookCode := writeCode(t, dir, "book/index.js", `export class Book {} export default { fetch() { return new Response("b") } }`)
+	srcDir := filepath.Dir(writeCode(t, dir, "src/index.js", workerCode("dir")))
+	const missingZone = "cccccccccccccccccccccccccccccccc"
 	const rule = "1–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit."
 
 	cases := map[string]struct {
@@ -233,6 +238,76 @@ func TestAccService_invalidInput(t *testing.T) {
 				`Custom domain "Cart.example.com" appears more than once (hostnames are case-insensitive): declare each hostname once.`,
 				`Custom domain "cart.example.com" appears more than once (hostnames are case-insensitive): declare each hostname once.`,
 			},
+		},
+
+		// 19. mistakes the platform would refuse at apply time, caught at plan time
+		"JavaScript syntax error": {
+			config: edge.invalidServiceResource(zone, fmt.Sprintf(`
+  name               = %q
+  main_module        = "index.js"
+  modules            = { "index.js" = %q }
+  compatibility_date = "2025-01-01"
+`, invalidServiceName, syntaxCode)),
+			want: []string{`module index.js does not parse as JavaScript: line 1, column 18: Unexpected ";". Cloudflare would reject the upload: fix the module.`},
+		},
+		"import of a missing module": {
+			config: edge.invalidServiceResource(zone, fmt.Sprintf(`
+  name               = %q
+  main_module        = "index.js"
+  modules            = { "index.js" = %q }
+  compatibility_date = "2025-01-01"
+`, invalidServiceName, importCode)),
+			want: []string{`module index.js imports "./gone.js", which is not among the modules (index.js). The Workers runtime resolves imports among the uploaded modules only: add the module, or fix the import.`},
+		},
+		"Durable Object class not exported": {
+			extra: `durable_objects = { COUNTER = { class_name = "Counter" } }`,
+			want: []string{`Class "Counter" (binding COUNTER) is not exported by the main module index.js, which exports default. Cloudflare refuses a Durable Object ` +
+				`class the Worker does not export: export it from index.js (export class Counter { … }), or correct class_name.`},
+		},
+		"renamed_from a class that never existed": {
+			config: edge.invalidServiceResource(zone, fmt.Sprintf(`
+  name               = %q
+  main_module        = "index.js"
+  modules            = { "index.js" = %q }
+  compatibility_date = "2025-01-01"
+  durable_objects    = { BOOKS = { class_name = "Book", renamed_from = "Ledger" } }
+`, invalidServiceName, bookCode)),
+			want: []string{`durable object class "Book" has renamed_from = "Ledger", but the service has no class "Ledger" (it has no Durable Object classes), ` +
+				`so there is nothing to rename. Remove renamed_from to create "Book" as a new class, or set it to the class being replaced.`},
+		},
+		"source_dir with inline_modules": {
+			config: edge.invalidServiceResource(zone, fmt.Sprintf(`
+  name               = %q
+  main_module        = "index.js"
+  source_dir         = %q
+  inline_modules     = { "index.js" = "export default {}" }
+  compatibility_date = "2025-01-01"
+`, invalidServiceName, srcDir)),
+			want: []string{`source_dir and inline_modules cannot be set together: a module in both would silently come from inline_modules. ` +
+				`Keep the code in one place: files under source_dir (and modules for single files), or inline_modules.`},
+			versionChecks: []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		},
+		"binding to a missing service": {
+			extra: `services = { OTHER = { service = "no-such-service" } }`,
+			want: []string{fmt.Sprintf(`Service "no-such-service" (binding OTHER) does not exist in account %s, and no resource of this configuration creates it. `+
+				`Create it first, or refer to the resource that creates it so Terraform orders the two.`, edge.accountID)},
+		},
+		"binding to a missing KV namespace": {
+			extra: `kv_namespaces = { CACHE = "0123456789abcdef0123456789abcdef" }`,
+			want:  []string{fmt.Sprintf(`KV namespace "0123456789abcdef0123456789abcdef" (binding CACHE) does not exist in account %s, and no resource of this configuration creates it.`, edge.accountID)},
+		},
+		"binding to a missing R2 bucket": {
+			extra: `r2_buckets = { FILES = { bucket_name = "no-such-bucket" } }`,
+			want:  []string{fmt.Sprintf(`R2 bucket "no-such-bucket" (binding FILES) does not exist in account %s, and no resource of this configuration creates it.`, edge.accountID)},
+		},
+		"route outside its zone": {
+			extra: `routes = [{ pattern = "shop.other.org/*" }]`,
+			want: []string{fmt.Sprintf(`Route "shop.other.org/*" has host shop.other.org, which is not in zone %s (the provider's zone_id %q): a route's host must be `+
+				`the zone's name or a name under it. Use the zone_id of the zone that holds shop.other.org.`, testZoneName, testZoneID)},
+		},
+		"route in an unknown zone": {
+			extra: fmt.Sprintf(`routes = [{ pattern = "shop.example.com/*", zone_id = %q }]`, missingZone),
+			want:  []string{fmt.Sprintf(`Route "shop.example.com/*" is in zone_id %q, which is not a zone of account %s (reading zone %s: Cloudflare API error 7003`, missingZone, edge.accountID, missingZone)},
 		},
 
 		// 17. no code at all

@@ -72,3 +72,27 @@ func TestCheckR2BucketName(t *testing.T) {
 		}
 	}
 }
+
+func TestRouteHostInZone(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		pattern, zone string
+		host          string
+		in            bool
+	}{
+		{"shop.example.com/cart/*", "example.com", "shop.example.com", true},
+		{"*.example.com/*", "example.com", "example.com", true},
+		{"*example.com/*", "Example.COM", "example.com", true},
+		{"example.com", "example.com", "example.com", true},
+		{"shop.other.org/*", "example.com", "shop.other.org", false},
+		{"badexample.com/*", "example.com", "badexample.com", false},
+	}
+	for _, c := range cases {
+		if got := RouteHost(c.pattern); got != c.host {
+			t.Errorf("RouteHost(%q) = %q, want %q", c.pattern, got, c.host)
+		}
+		if got := HostInZone(RouteHost(c.pattern), c.zone); got != c.in {
+			t.Errorf("HostInZone(%q, %q) = %v, want %v", c.pattern, c.zone, got, c.in)
+		}
+	}
+}

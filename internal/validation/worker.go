@@ -109,3 +109,19 @@ func CheckHostname(h string) error {
 	}
 	return nil
 }
+
+// RouteHost is the hostname a route pattern matches under: the pattern's host without a
+// leading "*." or "*" wildcard ("*.shop.example.com/*" → "shop.example.com").
+func RouteHost(pattern string) string {
+	host, _, _ := strings.Cut(pattern, "/")
+	if h, ok := strings.CutPrefix(host, "*."); ok {
+		return h
+	}
+	return strings.TrimPrefix(host, "*")
+}
+
+// HostInZone reports whether host is the zone's name or a name under it (case-insensitive).
+func HostInZone(host, zone string) bool {
+	host, zone = strings.ToLower(host), strings.ToLower(zone)
+	return host == zone || strings.HasSuffix(host, "."+zone)
+}

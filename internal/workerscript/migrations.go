@@ -45,6 +45,29 @@ func (m *Migration) Summary() string {
 	return strings.Join(parts, "; ")
 }
 
+// Description names the migration with the tag it moves to, as the plan shows it, e.g.
+// "v2: rename Ledger → Book (objects and data kept)".
+func (m *Migration) Description() string {
+	summary := m.Summary()
+	if len(m.Renamed) > 0 {
+		summary += " (objects and data kept)"
+	}
+	return m.NewTag + ": " + summary
+}
+
+// describeClasses lists the classes a service has, for messages.
+func describeClasses(current map[string]bool) string {
+	if len(current) == 0 {
+		return "it has no Durable Object classes"
+	}
+	names := make([]string, 0, len(current))
+	for n := range current {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return "its classes: " + strings.Join(names, ", ")
+}
+
 // NextTag returns the tag after tag: v1, v2, … (a foreign tag gets a -1 suffix).
 func NextTag(tag string) string {
 	if tag == "" {
@@ -79,6 +102,9 @@ func PlanMigration(current map[string]bool, currentTag string, desired []Class, 
 			}
 			m.Renamed = append(m.Renamed, Rename{From: c.RenamedFrom, To: c.Name})
 			renamedAway[c.RenamedFrom] = true
+		case c.RenamedFrom != "" && !hasClass(current, c.RenamedFrom):
+			return nil, fmt.Errorf("durable object class %q has renamed_from = %q, but the service has no class %q (%s), so there is nothing to rename. "+
+				"Remove renamed_from to create %q as a new class, or set it to the class being replaced", c.Name, c.RenamedFrom, c.RenamedFrom, describeClasses(current), c.Name)
 		case c.SQLite:
 			m.NewSQLiteClasses = append(m.NewSQLiteClasses, c.Name)
 		default:

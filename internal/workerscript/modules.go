@@ -1,6 +1,7 @@
 // Package workerscript is the pure core of the servicesdo_service resource: loading and
-// hashing modules, and planning Durable Object migrations. No Terraform, no I/O beyond
-// reading the module files the configuration names.
+// hashing modules, checking them (JavaScript syntax, the main module's exports, compatibility
+// flags), the create marker, and planning Durable Object migrations. No Terraform, no I/O
+// beyond reading the module files the configuration names.
 package workerscript
 
 import (

@@ -1,6 +1,7 @@
 package workerscript
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -42,6 +43,12 @@ func TestPlanMigration(t *testing.T) {
 		{name: "mixed, sorted", current: map[string]bool{"A": true}, tag: "v1",
 			desired: []Class{{Name: "Z", SQLite: true}, {Name: "B", SQLite: true}, {Name: "A", SQLite: true}},
 			want:    &Migration{OldTag: "v1", NewTag: "v2", NewSQLiteClasses: []string{"B", "Z"}}},
+		{name: "rename from a class that never existed (create)", desired: []Class{{Name: "Book", SQLite: true, RenamedFrom: "Ledger"}},
+			wantErr: `durable object class "Book" has renamed_from = "Ledger", but the service has no class "Ledger" (it has no Durable Object classes), so there is nothing to rename. ` +
+				`Remove renamed_from to create "Book" as a new class, or set it to the class being replaced`},
+		{name: "rename from a class that never existed (update)", current: map[string]bool{"Counter": true, "Ledger": true}, tag: "v1",
+			desired: []Class{{Name: "Counter", SQLite: true}, {Name: "Ledger", SQLite: true}, {Name: "Book", SQLite: true, RenamedFrom: "Ledgr"}},
+			wantErr: `durable object class "Book" has renamed_from = "Ledgr", but the service has no class "Ledgr" (its classes: Counter, Ledger)`},
 		{name: "foreign tag", current: map[string]bool{}, tag: "wrangler-3", desired: []Class{{Name: "C", SQLite: true}},
 			want: &Migration{OldTag: "wrangler-3", NewTag: "wrangler-3-1", NewSQLiteClasses: []string{"C"}}},
 	}
@@ -138,22 +145,94 @@ func TestSourcesErrors(t *testing.T) {
 	}
 }
 
-func TestSecretHash(t *testing.T) {
+func TestMigrationDescription(t *testing.T) {
 	t.Parallel()
-	h := HashSecret("s3cret", "cart/STRIPE_KEY")
-	if strings.Contains(h, "s3cret") || !strings.HasPrefix(h, "pbkdf2-sha256$20000$") {
-		t.Fatalf("hash %q", h)
+	m, err := PlanMigration(map[string]bool{"Ledger": true}, "v1", []Class{{Name: "Book", SQLite: true, RenamedFrom: "Ledger"}}, false)
+	if err != nil || m.Description() != "v2: rename Ledger → Book (objects and data kept)" {
+		t.Fatalf("%v, %v", m, err)
 	}
-	if !SecretMatches(h, "s3cret") {
-		t.Fatal("the hash does not match its value")
+}
+
+func jsModules(files map[string]string) []Module {
+	var out []Module
+	for name, code := range files {
+		ct, _ := ContentType(name)
+		out = append(out, Module{Name: name, ContentType: ct, Content: []byte(code)})
 	}
-	if SecretMatches(h, "s3cret2") || SecretMatches("garbage", "s3cret") || SecretMatches("pbkdf2-sha256$x$y$z", "s3cret") {
-		t.Fatal("a wrong value or malformed hash matched")
+	return out
+}
+
+func TestCheckSyntax(t *testing.T) {
+	t.Parallel()
+	ok := jsModules(map[string]string{"index.js": "export default { fetch() { return new Response('x') } }", "legacy.cjs": "module.exports = 1", "data.txt": "{{ not js"})
+	if err := CheckSyntax(ok); err != nil {
+		t.Fatal(err)
 	}
-	if HashSecret("s3cret", "cart/STRIPE_KEY") != h {
-		t.Fatal("the hash is not stable: plan and apply would disagree")
+	bad := jsModules(map[string]string{"index.js": "export default {}", "lib/util.js": "export const x = ;\n"})
+	err := CheckSyntax(bad)
+	var se *SyntaxError
+	if !errors.As(err, &se) || err.Error() != `module lib/util.js does not parse as JavaScript: line 1, column 18: Unexpected ";"` {
+		t.Fatalf("CheckSyntax = %v", err)
 	}
-	if HashSecret("s3cret", "cart/OTHER_KEY") == h {
-		t.Fatal("two secrets with one value share a salt")
+}
+
+func TestMainExports(t *testing.T) {
+	t.Parallel()
+	modules := jsModules(map[string]string{
+		"index.js":      `import { Counter } from "./do/counter.js"; import text from "./hello.txt"; import { DurableObject } from "cloudflare:workers"; export { Counter }; export * from "./more.js"; export default { fetch() { return new Response(text) } }`,
+		"do/counter.js": `import { helper } from "../lib.js"; export class Counter { n() { return helper() } }`,
+		"lib.js":        `export function helper() { return 1 }`,
+		"more.js":       `export class Ledger {}`,
+		"hello.txt":     "hello",
+	})
+	exports, known, err := MainExports("index.js", modules)
+	if err != nil || !known || strings.Join(exports, ",") != "Counter,Ledger,default" {
+		t.Fatalf("MainExports = %v, %v, %v", exports, known, err)
+	}
+	// A star re-export of a platform module cannot be enumerated.
+	star := jsModules(map[string]string{"index.js": `export * from "cloudflare:workers"; export default {}`})
+	if _, known, err := MainExports("index.js", star); known || err != nil {
+		t.Fatalf("star re-export: known=%v err=%v", known, err)
+	}
+	missing := jsModules(map[string]string{"index.js": `import x from "./gone.js"; export default x`})
+	if _, _, err := MainExports("index.js", missing); err == nil || err.Error() != `module index.js imports "./gone.js", which is not among the modules (index.js)` {
+		t.Fatalf("missing import: %v", err)
+	}
+	py := []Module{{Name: "main.py", ContentType: "text/x-python", Content: []byte("x")}}
+	if _, known, err := MainExports("main.py", py); known || err != nil {
+		t.Fatalf("python: %v %v", known, err)
+	}
+}
+
+func TestCreateMarker(t *testing.T) {
+	t.Parallel()
+	a := CreateMarker("cart", "index.js", map[string]string{"index.js": "aa", "lib.js": "bb"})
+	if a != CreateMarker("cart", "index.js", map[string]string{"lib.js": "bb", "index.js": "aa"}) || !strings.HasPrefix(a, CreateMarkerPrefix) || len(a) != len(CreateMarkerPrefix)+16 {
+		t.Fatalf("marker %q is not stable", a)
+	}
+	for _, other := range []string{
+		CreateMarker("shop", "index.js", map[string]string{"index.js": "aa", "lib.js": "bb"}),
+		CreateMarker("cart", "lib.js", map[string]string{"index.js": "aa", "lib.js": "bb"}),
+		CreateMarker("cart", "index.js", map[string]string{"index.js": "ab", "lib.js": "bb"}),
+	} {
+		if other == a {
+			t.Fatalf("different creates share marker %q", a)
+		}
+	}
+	if got := CreateMarkers([]string{"team", a, "domain:x"}); len(got) != 1 || got[0] != a {
+		t.Fatalf("CreateMarkers = %v", got)
+	}
+}
+
+func TestCompatibilityFlags(t *testing.T) {
+	t.Parallel()
+	if !IsKnownCompatibilityFlag("nodejs_compat") || !IsKnownCompatibilityFlag("no_nodejs_compat_v2") || IsKnownCompatibilityFlag("nodejs_compatt") || IsKnownCompatibilityFlag("experimental") {
+		t.Fatal("flag membership is wrong")
+	}
+	if got := SimilarCompatibilityFlags("nodejs_compatt"); len(got) == 0 || got[0] != "nodejs_compat" {
+		t.Fatalf("similar to nodejs_compatt: %v", got)
+	}
+	if got := SimilarCompatibilityFlags("zzzzzzzzzzzzzzzzzzzzzzzzz"); len(got) != 0 {
+		t.Fatalf("similar to nonsense: %v", got)
 	}
 }

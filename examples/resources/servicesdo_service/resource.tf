@@ -2,9 +2,12 @@ resource "servicesdo_kv_namespace" "sessions" {
   title = "cart-sessions"
 }
 
+# ephemeral: the value never reaches a saved plan file or state (Terraform 1.10+); it can
+# only feed write-only arguments such as secrets.
 variable "stripe_key" {
   type      = string
   sensitive = true
+  ephemeral = true
 }
 
 resource "servicesdo_service" "cart" {
@@ -26,6 +29,8 @@ resource "servicesdo_service" "cart" {
   vars      = { LOG_LEVEL = "info" }
   json_vars = { FEATURES = jsonencode({ coupons = true }) }
   secrets   = { STRIPE_KEY = var.stripe_key } # write-only: needs Terraform 1.11
+  # Bump to write the secrets again after rotating a value (a value change alone plans nothing).
+  secrets_version = 1
 
   kv_namespaces = { SESSIONS = servicesdo_kv_namespace.sessions.id }
   services      = { USERS = { service = "users" } }
