@@ -2229,8 +2229,9 @@ function compileAuth(a) {
 }
 function compileJwt(j) {
   if (j === void 0 || j === null) return null;
-  const algorithm = j.algorithm;
-  if (algorithm === "RS256") {
+  if (j.jwks_url && j.hs256) fail("auth.jwt", "set jwks_url (RS256) or hs256 (HS256), not both");
+  if (!j.jwks_url && !j.hs256) fail("auth.jwt", "needs jwks_url (RS256) or hs256 (HS256)");
+  if (j.jwks_url) {
     let url;
     try {
       url = new URL(j.jwks_url);
@@ -2238,17 +2239,13 @@ function compileJwt(j) {
       fail("auth.jwt.jwks_url", "must be an https URL");
     }
     if (url.protocol !== "https:") fail("auth.jwt.jwks_url", "must be an https URL");
-  } else if (algorithm === "HS256") {
-    if (j.jwks_url) fail("auth.jwt.jwks_url", "is for RS256; HS256 reads its secret from the GATEWAY_JWT_SECRET binding");
-  } else {
-    fail("auth.jwt.algorithm", `${JSON.stringify(algorithm)} must be RS256 (with jwks_url) or HS256`);
   }
   const audiences = list(j.audiences, "auth.jwt.audiences");
   if (audiences.some((a) => typeof a !== "string" || !a)) fail("auth.jwt.audiences", "must be non-empty strings");
   if (j.issuer !== void 0 && j.issuer !== null && typeof j.issuer !== "string") fail("auth.jwt.issuer", "must be a string");
   return {
-    algorithm,
-    jwksUrl: algorithm === "RS256" ? j.jwks_url : null,
+    algorithm: j.jwks_url ? "RS256" : "HS256",
+    jwksUrl: j.jwks_url || null,
     issuer: j.issuer || void 0,
     audiences: audiences.length ? audiences : void 0,
     clockSkew: int(j.clock_skew, "auth.jwt.clock_skew", 0, 300, 0)

@@ -127,6 +127,7 @@ function compileCors(c, requestIdHeader) {
   const any = origins.includes("*");
   if (any && origins.length > 1) fail("cors.allowed_origins", '"*" cannot be combined with other origins');
   for (const [i, o] of origins.entries()) {
+    // Only scheme://host[:port]: never "null" (sandboxed frames and file: pages, which any site can produce).
     if (o !== "*" && (typeof o !== "string" || !/^https?:\/\/[^/?#\s]+$/.test(o))) fail(`cors.allowed_origins[${i}]`, `${JSON.stringify(o)} must be scheme://host[:port]`);
   }
   if (c.allow_credentials && any) fail("cors.allow_credentials", 'requires an explicit origin list, not "*"');
@@ -157,8 +158,10 @@ function compileAuth(a) {
 
 function compileJwt(j) {
   if (j === undefined || j === null) return null;
-  const algorithm = j.algorithm;
-  if (algorithm === "RS256") {
+  // RS256 with the keys at jwks_url, or HS256 with the GATEWAY_JWT_SECRET secret.
+  if (j.jwks_url && j.hs256) fail("auth.jwt", "set jwks_url (RS256) or hs256 (HS256), not both");
+  if (!j.jwks_url && !j.hs256) fail("auth.jwt", "needs jwks_url (RS256) or hs256 (HS256)");
+  if (j.jwks_url) {
     let url;
     try {
       url = new URL(j.jwks_url);
@@ -166,17 +169,13 @@ function compileJwt(j) {
       fail("auth.jwt.jwks_url", "must be an https URL");
     }
     if (url.protocol !== "https:") fail("auth.jwt.jwks_url", "must be an https URL");
-  } else if (algorithm === "HS256") {
-    if (j.jwks_url) fail("auth.jwt.jwks_url", "is for RS256; HS256 reads its secret from the GATEWAY_JWT_SECRET binding");
-  } else {
-    fail("auth.jwt.algorithm", `${JSON.stringify(algorithm)} must be RS256 (with jwks_url) or HS256`);
   }
   const audiences = list(j.audiences, "auth.jwt.audiences");
   if (audiences.some((a) => typeof a !== "string" || !a)) fail("auth.jwt.audiences", "must be non-empty strings");
   if (j.issuer !== undefined && j.issuer !== null && typeof j.issuer !== "string") fail("auth.jwt.issuer", "must be a string");
   return {
-    algorithm,
-    jwksUrl: algorithm === "RS256" ? j.jwks_url : null,
+    algorithm: j.jwks_url ? "RS256" : "HS256",
+    jwksUrl: j.jwks_url || null,
     issuer: j.issuer || undefined,
     audiences: audiences.length ? audiences : undefined,
     clockSkew: int(j.clock_skew, "auth.jwt.clock_skew", 0, 300, 0),

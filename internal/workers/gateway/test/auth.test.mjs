@@ -24,15 +24,15 @@ before(async () => {
     jwks: k.jwks,
     gateways: [
       { name: "keys", apiKeys: vectorSecret, config: { version: 1, name: "keys", routes, auth: { mode: "required", api_keys: true, public_paths: ["/health", "/docs/*"] } } },
-      { name: "hs", jwtSecret: HS_SECRET, config: { version: 1, name: "hs", routes, auth: { mode: "required", jwt: jwtConfig({ algorithm: "HS256" }) } } },
+      { name: "hs", jwtSecret: HS_SECRET, config: { version: 1, name: "hs", routes, auth: { mode: "required", jwt: jwtConfig({ hs256: true }) } } },
       {
         name: "rs",
         apiKeys: { ci: "rs-gateway-key-0123456789" },
-        config: { version: 1, name: "rs", routes, auth: { mode: "required", api_keys: true, jwt: jwtConfig({ algorithm: "RS256", jwks_url: JWKS_URL }) } },
+        config: { version: 1, name: "rs", routes, auth: { mode: "required", api_keys: true, jwt: jwtConfig({ jwks_url: JWKS_URL }) } },
       },
       { name: "optional", apiKeys: { ci: "optional-key-0123456789" }, config: { version: 1, routes, auth: { mode: "optional", api_keys: true } } },
       { name: "forward", apiKeys: { ci: "forward-key-0123456789" }, config: { version: 1, routes, auth: { mode: "required", api_keys: true, forward_credentials: true } } },
-      { name: "idp-down", config: { version: 1, routes, auth: { mode: "required", jwt: jwtConfig({ algorithm: "RS256", jwks_url: "https://idp.test/down/jwks.json" }) } } },
+      { name: "idp-down", config: { version: 1, routes, auth: { mode: "required", jwt: jwtConfig({ jwks_url: "https://idp.test/down/jwks.json" }) } } },
       { name: "no-secret", config: { version: 1, routes, auth: { mode: "required", api_keys: true } } },
     ],
   });

@@ -4,6 +4,24 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { normalisePath, rawPath, rawSearch, parsePattern, compareRank, PathError, PatternError } from "../src/path.js";
 import { compileConfig, ConfigError } from "../src/config.js";
+import { readFileSync } from "node:fs";
+
+const testdata = (name) => JSON.parse(readFileSync(new URL(`../testdata/${name}`, import.meta.url), "utf8"));
+
+test("the pattern vectors shared with the Go validation", () => {
+  const { valid, invalid, precedence } = testdata("patterns.json");
+  for (const { pattern, shape } of valid) assert.equal(parsePattern(pattern).shape, shape, pattern);
+  for (const pattern of invalid) assert.throws(() => parsePattern(pattern), PatternError, JSON.stringify(pattern));
+  const shuffled = [...precedence].reverse();
+  assert.deepEqual(shuffled.map(parsePattern).sort(compareRank).map((p) => p.pattern), precedence);
+});
+
+test("the documented example configuration compiles", () => {
+  const cfg = compileConfig(testdata("config-example.json"));
+  assert.deepEqual(cfg.routes.map((r) => r.pattern), ["/v1/orders/*", "/orders/:id", "/health", "/users/*"]);
+  assert.equal(cfg.auth.jwt.algorithm, "RS256");
+  assert.equal(cfg.rateLimit.useBinding, true);
+});
 
 test("rawPath and rawSearch read the URL as written", () => {
   assert.equal(rawPath("http://h/a/%2e%2e/b?x=/../y#f"), "/a/%2e%2e/b");
@@ -110,9 +128,9 @@ test("compileConfig refuses what the program cannot serve, naming the field", ()
     [{ ...base, cors: { allowed_origins: ["https://a.example/path"] } }, /cors.allowed_origins\[0\]/],
     [{ ...base, auth: { mode: "required" } }, /auth.mode: required needs api_keys or jwt/],
     [{ ...base, auth: { mode: "sometimes" } }, /auth.mode/],
-    [{ ...base, auth: { mode: "required", jwt: { algorithm: "RS256", jwks_url: "http://idp.example/jwks" } } }, /auth.jwt.jwks_url: must be an https URL/],
-    [{ ...base, auth: { mode: "required", jwt: { algorithm: "none" } } }, /auth.jwt.algorithm/],
-    [{ ...base, auth: { mode: "required", jwt: { algorithm: "HS256", jwks_url: "https://x" } } }, /auth.jwt.jwks_url: is for RS256/],
+    [{ ...base, auth: { mode: "required", jwt: { jwks_url: "http://idp.example/jwks" } } }, /auth.jwt.jwks_url: must be an https URL/],
+    [{ ...base, auth: { mode: "required", jwt: {} } }, /auth.jwt: needs jwks_url \(RS256\) or hs256 \(HS256\)/],
+    [{ ...base, auth: { mode: "required", jwt: { hs256: true, jwks_url: "https://x" } } }, /auth.jwt: set jwks_url \(RS256\) or hs256 \(HS256\), not both/],
     [{ ...base, rate_limit: { requests: 0, period: 60 } }, /rate_limit.requests: must be an integer from 1/],
     [{ ...base, rate_limit: { requests: 5, period: 0 } }, /rate_limit.period/],
     [{ ...base, rate_limit: { requests: 5, period: 60, key: "cookie" } }, /rate_limit.key/],

@@ -27,6 +27,7 @@ before(async () => {
           auth: { mode: "required", api_keys: true },
         },
       },
+      { name: "null-listed", config: { version: 1, routes: [route("/users/*", "users")], cors: { allowed_origins: ["null", SHOP] } } },
       { name: "any", config: { version: 1, routes: [route("/users/*", "users")], cors: { allowed_origins: ["*"] } } },
     ],
   });
@@ -95,6 +96,16 @@ test('"*" allows any origin without credentials', async () => {
   res = await send(any, { path: "/users/1", headers: { origin: "null" } });
   assert.equal(res.headers["access-control-allow-origin"], "*");
   assert.equal(res.headers["access-control-allow-credentials"], undefined);
+});
+
+test('a configuration that lists "null" is refused: the gateway fails closed', async () => {
+  const gw = edge.url("null-listed");
+  for (const request of [preflight("null"), preflight(SHOP), { path: "/users/1", headers: { origin: "null" } }]) {
+    const res = await send(gw, request);
+    assert.equal(res.status, 500);
+    assert.equal(res.headers["access-control-allow-origin"], undefined);
+  }
+  assert.ok(edge.logs.some((l) => l.includes("gateway.config_error") && l.includes("cors.allowed_origins[0]")));
 });
 
 test("an OPTIONS request that is not a preflight is routed to the upstream", async () => {

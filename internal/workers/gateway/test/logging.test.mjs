@@ -21,7 +21,7 @@ before(async () => {
           name: "logged",
           request_id_header: "X-Correlation-Id",
           routes,
-          auth: { mode: "optional", api_keys: true, jwt: { algorithm: "HS256" } },
+          auth: { mode: "optional", api_keys: true, jwt: { hs256: true } },
           logging: { enabled: true, sample_rate: 1, redact_headers: ["X-Session"] },
         },
       },

@@ -30,7 +30,7 @@ before(async () => {
           auth: {
             mode: "required",
             api_keys: true,
-            jwt: { algorithm: "RS256", jwks_url: JWKS_URL, issuer: ISSUER, audiences: ["api://shop"], clock_skew: 30 },
+            jwt: { jwks_url: JWKS_URL, issuer: ISSUER, audiences: ["api://shop"], clock_skew: 30 },
             public_paths: ["/public/*", "/health"],
           },
         },
