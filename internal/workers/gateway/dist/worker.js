@@ -3271,36 +3271,51 @@ function rateLimitMiddleware(cfg) {
   };
 }
 var GatewayRateCounter = class extends DurableObject {
-  #ready = false;
+  #used = null;
+  // requests in the window; null until read from storage
   #sql() {
-    if (!this.#ready) {
-      this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS hits (until INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
-      this.#ready = true;
+    const sql = this.ctx.storage.sql;
+    if (this.#used === null) {
+      sql.exec("CREATE TABLE IF NOT EXISTS hits (until INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+      this.#used = sql.exec("SELECT COALESCE(SUM(n), 0) AS used FROM hits").one().used;
     }
-    return this.ctx.storage.sql;
+    return sql;
+  }
+  #expire(sql, now) {
+    for (const { n } of sql.exec("DELETE FROM hits WHERE until <= ? RETURNING n", now)) this.#used -= n;
   }
   // take counts one request if fewer than `limit` were counted in the last periodMs, and
-  // otherwise says how long until one more would fit.
+  // otherwise says how long until one more would fit. It never awaits, so calls cannot
+  // interleave: the count is exact however many requests arrive at once.
   take(limit, periodMs) {
     const sql = this.#sql();
     const now = Date.now();
-    sql.exec("DELETE FROM hits WHERE until <= ?", now);
-    const used = sql.exec("SELECT COALESCE(SUM(n), 0) AS used FROM hits").one().used;
+    this.#expire(sql, now);
+    const used = this.#used;
     if (used < limit) {
       sql.exec("INSERT INTO hits (until, n) VALUES (?, 1) ON CONFLICT(until) DO UPDATE SET n = n + 1", now + periodMs);
+      this.#used = used + 1;
       if (used === 0) this.ctx.storage.setAlarm(now + periodMs);
       return { allowed: true, remaining: limit - used - 1 };
     }
-    const { until } = sql.exec("SELECT until FROM (SELECT until, SUM(n) OVER (ORDER BY until) AS total FROM hits) WHERE total >= ? ORDER BY until LIMIT 1", used - limit + 1).one();
+    let need = used - limit + 1;
+    let until = now + periodMs;
+    for (const row of sql.exec("SELECT until, n FROM hits ORDER BY until")) {
+      need -= row.n;
+      if (need <= 0) {
+        until = row.until;
+        break;
+      }
+    }
     return { allowed: false, retryAfterMs: until - now };
   }
   async alarm() {
     const sql = this.#sql();
-    sql.exec("DELETE FROM hits WHERE until <= ?", Date.now());
+    this.#expire(sql, Date.now());
     const next = sql.exec("SELECT MIN(until) AS until FROM hits").one().until;
     if (next === null) {
       await this.ctx.storage.deleteAll();
-      this.#ready = false;
+      this.#used = null;
     } else {
       await this.ctx.storage.setAlarm(next);
     }

@@ -142,8 +142,9 @@ export function unsignedJwt(header, payload, signature = "") {
 
 // startEdge starts one Miniflare instance with the given gateways:
 //   { name, config, apiKeys?: {id: key} | secret string, jwtSecret?, rateLimit?: {limit, period} }
-// It resolves to { gateway(name) → base URL, upstream(service) → base URL, logs, dispose }.
-export async function startEdge({ gateways, jwks = JSON.stringify({ keys: [] }) }) {
+// extraWorkers are more Worker options (each gets a direct socket too).
+// It resolves to { url(name) → direct URL of a gateway, "users" or an extra Worker, logs, dispose }.
+export async function startEdge({ gateways, jwks = JSON.stringify({ keys: [] }), extraWorkers = [] }) {
   const logs = [];
   let pending = "";
   const collect = (chunk) => {
@@ -183,6 +184,7 @@ export async function startEdge({ gateways, jwks = JSON.stringify({ keys: [] }) 
       ...(s === "users" ? { unsafeDirectSockets: [{ port: 0 }] } : {}),
     })),
     { name: "idp", modules: true, script: IDP, compatibilityDate: COMPATIBILITY_DATE, bindings: { JWKS: jwks } },
+    ...extraWorkers.map((w) => ({ compatibilityDate: COMPATIBILITY_DATE, modules: true, unsafeDirectSockets: [{ port: 0 }], ...w })),
   ];
   const mf = new Miniflare({
     host: "127.0.0.1",
@@ -198,6 +200,7 @@ export async function startEdge({ gateways, jwks = JSON.stringify({ keys: [] }) 
   const urls = {};
   for (const g of gateways) urls[g.name] = await mf.unsafeGetDirectURL(g.name);
   urls.users = await mf.unsafeGetDirectURL("users");
+  for (const w of extraWorkers) urls[w.name] = await mf.unsafeGetDirectURL(w.name);
   return {
     mf,
     url: (name) => urls[name],
