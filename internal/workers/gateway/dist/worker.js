@@ -3166,10 +3166,7 @@ function authMiddleware(cfg) {
   const publicPaths = new SmartRouter({ routers: [new RegExpRouter(), new TrieRouter()] });
   for (const p of auth.publicPaths) publicPaths.add("ALL", p, true);
   const isPublic = (path) => auth.publicPaths.length > 0 && publicPaths.match("ALL", path)[0].length > 0;
-  const fail2 = (c, status, reason, challenge2) => {
-    const res = errorResponse(c, status, reason, { "WWW-Authenticate": challenge2 });
-    return res;
-  };
+  const fail2 = (c, status, reason, challenge2) => errorResponse(c, status, reason, { "WWW-Authenticate": challenge2 });
   const challenge = (error, description) => error ? `Bearer realm="${realm}", error="${error}", error_description="${description.replace(/"/g, "'")}"` : `Bearer realm="${realm}"`;
   const verifyToken = (source) => async (token, c) => {
     const jwtFirst = auth.jwt && (looksLikeJwt(token) || !auth.apiKeys) && source === "authorization";

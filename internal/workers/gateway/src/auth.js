@@ -23,12 +23,9 @@ export function authMiddleware(cfg) {
   for (const p of auth.publicPaths) publicPaths.add("ALL", p, true);
   const isPublic = (path) => auth.publicPaths.length > 0 && publicPaths.match("ALL", path)[0].length > 0;
 
-  // Failures are thrown as HTTPException carrying the whole response, with the status the
-  // gateway means (bearerAuth otherwise answers a malformed header with 400).
-  const fail = (c, status, reason, challenge) => {
-    const res = errorResponse(c, status, reason, { "WWW-Authenticate": challenge });
-    return res;
-  };
+  // A refusal with its challenge. Handed to bearerAuth as a Response, it is answered with this
+  // status (bearerAuth would otherwise answer a malformed header with 400).
+  const fail = (c, status, reason, challenge) => errorResponse(c, status, reason, { "WWW-Authenticate": challenge });
   const challenge = (error, description) =>
     error ? `Bearer realm="${realm}", error="${error}", error_description="${description.replace(/"/g, "'")}"` : `Bearer realm="${realm}"`;
 
