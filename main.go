@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/standalone"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/provider"
 )
@@ -53,8 +54,15 @@ func runLocal(args []string) error {
 	zoneID := fs.String("zone-id", standalone.DefaultZoneID, "id of the local zone (for Worker routes)")
 	zoneName := fs.String("zone-name", standalone.DefaultZoneName, "name of the local zone")
 	runtimeDir := fs.String("runtime-dir", "", "directory of the Workers runtime (its Node program and node_modules); default: found from the working directory")
+	subdomain := fs.String("workers-subdomain", localedge.DefaultWorkersSubdomain, "workers.dev subdomain a fresh data directory starts with (<script>.<subdomain>.workers.dev reaches a Worker with workers.dev on)")
+	faultSpec := fs.String("faults", "", "inject faults into API requests to test clients against a misbehaving API: "+api.FaultSpecHelp)
+	faultSeed := fs.Uint64("fault-seed", 1, "seed of the random choice of the requests --faults hits (the same seed hits the same requests)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	faults, err := api.ParseFaults(*faultSpec)
+	if err != nil {
+		return fmt.Errorf("--faults: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,9 +74,11 @@ func runLocal(args []string) error {
 		APIListen:  *apiListen,
 		EdgeListen: edgeListen,
 		RuntimeDir: *runtimeDir,
+		Faults:     faults,
 		Config: localedge.Config{
 			AccountID: *accountID, Token: *token, DataDir: *dataDir,
-			Zones: map[string]string{*zoneID: *zoneName},
+			Zones: map[string]string{*zoneID: *zoneName}, FaultSeed: *faultSeed,
+			WorkersSubdomain: *subdomain, NoWorkersSubdomain: *subdomain == "", Log: os.Stderr,
 		},
 	}, os.Stdout)
 }
