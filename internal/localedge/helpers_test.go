@@ -82,3 +82,5 @@ func (e *env) listKeys(nsID string, params cfkv.NamespaceKeyListParams) []cfkv.K
 	}
 	return out
 }
+
+func cfkvListParams() cfkv.NamespaceKeyListParams { return cfkv.NamespaceKeyListParams{} }

@@ -116,6 +116,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.counts[key]++
 	s.countMu.Unlock()
 
+	r, state := withState(r)
+	defer func() {
+		if state.refusedBody {
+			linger(w, r)
+		}
+	}()
 	latency, fault := s.faults.pick(r)
 	delay(r, latency)
 	if fault != nil && fault.Kind.afterCommit() {

@@ -312,7 +312,9 @@ func (s *R2) putObject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	_ = s.store.RemoveBlob(replaced)
-	writeResult(w, map[string]any{"key": o.Key, "etag": o.Etag, "size": o.Size, "storage_class": o.StorageClass}, nil)
+	// The upload result carries the size as a string (cloudflare-go's BucketObjectUploadResponse:
+	// "the size of the uploaded object in bytes (as a string)"); listings carry a number.
+	writeResult(w, map[string]any{"key": o.Key, "etag": o.Etag, "size": strconv.FormatInt(o.Size, 10), "storage_class": o.StorageClass}, nil)
 	return nil
 }
 

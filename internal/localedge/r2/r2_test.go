@@ -487,3 +487,45 @@ func TestR2Objects(t *testing.T) {
 		t.Fatalf("objects-2 = %+v", objs)
 	}
 }
+
+// Object keys with "/" work on the object endpoints whether the "/" is escaped or not, as
+// clients send both (the SDK does not escape path parameters).
+func TestR2NestedObjectKeys(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	acct := cf.F(edgetest.AccountID)
+	e.mustCreateBucket(cfr2.BucketNewParams{Name: cf.F("nested")})
+	for _, key := range []string{"a/b/c.txt", "deep/er/still/x.json", "trailing/"} {
+		// Unescaped, as the SDK sends a key it is given as is.
+		res, err := e.r2.Buckets.Objects.Upload(e.ctx, "nested", key, strings.NewReader("body of "+key), cfr2.BucketObjectUploadParams{AccountID: acct})
+		if err != nil || res.Key != key {
+			t.Fatalf("upload %q: %+v, %v", key, res, err)
+		}
+		if !strings.Contains(res.JSON.RawJSON(), fmt.Sprintf(`"size":"%d"`, len("body of "+key))) {
+			t.Fatalf("upload result %s: size must be the string cloudflare-go's type documents", res.JSON.RawJSON())
+		}
+		for _, asSent := range []string{key, url.PathEscape(key)} {
+			got, err := e.r2.Buckets.Objects.Get(e.ctx, "nested", asSent, cfr2.BucketObjectGetParams{AccountID: acct})
+			if err != nil {
+				t.Fatalf("get %q: %v", asSent, err)
+			}
+			body, _ := io.ReadAll(got.Body)
+			_ = got.Body.Close()
+			if string(body) != "body of "+key {
+				t.Fatalf("get %q = %q", asSent, body)
+			}
+		}
+	}
+	listed := e.listObjects("nested", cfr2.BucketObjectListParams{})
+	if len(listed) != 3 || listed[0].Key != "a/b/c.txt" || listed[0].Size != int64(len("body of a/b/c.txt")) {
+		t.Fatalf("listing %+v", listed)
+	}
+	if _, err := e.r2.Buckets.Objects.Delete(e.ctx, "nested", "a/b/c.txt", cfr2.BucketObjectDeleteParams{AccountID: acct}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.r2.Buckets.Objects.Get(e.ctx, "nested", "a/b/c.txt", cfr2.BucketObjectGetParams{AccountID: acct})
+	edgetest.WantAPIError(t, err, http.StatusNotFound, 10007)
+	// A key longer than R2's 1,024 bytes is refused.
+	_, err = e.r2.Buckets.Objects.Upload(e.ctx, "nested", strings.Repeat("k", 1025), strings.NewReader("x"), cfr2.BucketObjectUploadParams{AccountID: acct})
+	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10020)
+}
