@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -58,6 +59,9 @@ func runLocal(args []string) error {
 	faultSpec := fs.String("faults", "", "inject faults into API requests to test clients against a misbehaving API: "+api.FaultSpecHelp)
 	faultSeed := fs.Uint64("fault-seed", 1, "seed of the random choice of the requests --faults hits (the same seed hits the same requests)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	faults, err := api.ParseFaults(*faultSpec)

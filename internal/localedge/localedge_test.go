@@ -451,3 +451,38 @@ func TestEdgePersistence(t *testing.T) {
 		t.Fatalf("object after restart = %q", body)
 	}
 }
+
+// A fresh store gets a workers.dev subdomain once: deleting it through the API is kept
+// across restarts, and an edge can start without one, or with another name.
+func TestWorkersSubdomainSeeding(t *testing.T) {
+	t.Parallel()
+	subdomain := func(e *env) (int, string) {
+		status, _, body := e.Raw(http.MethodGet, "/accounts/"+edgetest.AccountID+"/workers/subdomain", nil, nil)
+		return status, string(body)
+	}
+	dir := t.TempDir()
+	withDir := edgetest.WithConfig(func(c *localedge.Config) { c.DataDir = dir })
+	e1 := newEnv(t, withDir)
+	if status, body := subdomain(e1); status != http.StatusOK || !strings.Contains(body, `"subdomain":"`+localedge.DefaultWorkersSubdomain+`"`) {
+		t.Fatalf("fresh edge: %d %s", status, body)
+	}
+	if status, _, body := e1.Raw(http.MethodDelete, "/accounts/"+edgetest.AccountID+"/workers/subdomain", nil, nil); status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", status, body)
+	}
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := subdomain(newEnv(t, withDir)); status != http.StatusNotFound {
+		t.Fatalf("a deleted subdomain came back after a restart: %d %s", status, body)
+	}
+
+	if status, body := subdomain(newEnv(t, edgetest.WithConfig(func(c *localedge.Config) { c.NoWorkersSubdomain = true }))); status != http.StatusNotFound {
+		t.Fatalf("NoWorkersSubdomain: %d %s", status, body)
+	}
+	if status, body := subdomain(newEnv(t, edgetest.WithConfig(func(c *localedge.Config) { c.WorkersSubdomain = "acme" }))); status != http.StatusOK || !strings.Contains(body, `"subdomain":"acme"`) {
+		t.Fatalf("WorkersSubdomain acme: %d %s", status, body)
+	}
+	if _, err := localedge.New(localedge.Config{AccountID: "a", Token: "t", WorkersSubdomain: "Not Valid"}); err == nil || !strings.Contains(err.Error(), "invalid workers.dev subdomain") {
+		t.Fatalf("an invalid subdomain: %v", err)
+	}
+}

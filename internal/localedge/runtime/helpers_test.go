@@ -223,3 +223,8 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// kvBinding binds the KV namespace as env.KV.
+func kvBinding(namespaceID string) api.Binding {
+	return api.Binding{"type": "kv_namespace", "name": "KV", "namespace_id": namespaceID}
+}

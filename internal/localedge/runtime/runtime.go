@@ -318,6 +318,9 @@ func (r *Runtime) Validate(ctx context.Context, candidate deploy.Script) error {
 	return nil
 }
 
+// PID is the Node program's process id (for diagnostics).
+func (r *Runtime) PID() int { return r.cmd.Process.Pid }
+
 // Address is the loopback host:port where the Workers serve; it does not change across Applys.
 // A request names its script in the x-servicesdo-script header. Requests are forwarded to the
 // current Miniflare instance (see proxy.go); ServeHTTP does the same in process.
