@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	cf "github.com/cloudflare/cloudflare-go/v7"
+	cfkv "github.com/cloudflare/cloudflare-go/v7/kv"
 	cfr2 "github.com/cloudflare/cloudflare-go/v7/r2"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
@@ -95,7 +96,7 @@ func send(t *testing.T, e *env, method, path, contentType string, body *streamBo
 // its limit streams to disk. Not parallel: it measures the process's allocations.
 func TestBoundedRequestBodies(t *testing.T) {
 	e := newEnv(t)
-	n := e.mustCreateNamespace("bounded")
+	n := e.kv.MustCreateNamespace("bounded")
 	if _, err := e.r2.Buckets.New(e.ctx, cfr2.BucketNewParams{AccountID: cf.F(edgetest.AccountID), Name: cf.F("bounded")}); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestBoundedRequestBodies(t *testing.T) {
 		}
 	}
 	// Nothing of the refused writes was stored; the R2 object was, whole.
-	if keys := e.listKeys(n.ID, cfkvListParams()); len(keys) != 0 {
+	if keys := e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{}); len(keys) != 0 {
 		t.Fatalf("refused KV writes stored %d keys", len(keys))
 	}
 	got, err := e.r2.Buckets.Objects.Get(e.ctx, "bounded", "big.bin", cfr2.BucketObjectGetParams{AccountID: cf.F(edgetest.AccountID)})

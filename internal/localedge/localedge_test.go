@@ -27,14 +27,14 @@ import (
 func TestAuthErrors(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	n := e.mustCreateNamespace("auth")
+	n := e.kv.MustCreateNamespace("auth")
 	list := func(svc *cfkv.KVService, account string) error {
 		_, err := svc.Namespaces.List(e.ctx, cfkv.NamespaceListParams{AccountID: cf.F(account)})
 		return err
 	}
 
 	edgetest.WantAPIError(t, list(cfkv.NewKVService(e.SDK("wrong-token")...), edgetest.AccountID), http.StatusForbidden, 10000)
-	edgetest.WantAPIError(t, list(e.kv, "ffffffffffffffffffffffffffffffff"), http.StatusForbidden, 10000)
+	edgetest.WantAPIError(t, list(e.kv.KVService, "ffffffffffffffffffffffffffffffff"), http.StatusForbidden, 10000)
 	_, err := e.kv.Namespaces.Get(e.ctx, n.ID, cfkv.NamespaceGetParams{AccountID: cf.F("ffffffffffffffffffffffffffffffff")})
 	edgetest.WantAPIError(t, err, http.StatusForbidden, 10000)
 
@@ -97,7 +97,7 @@ func TestFaultRateLimit(t *testing.T) {
 		!strings.HasPrefix(h.Get("Content-Type"), "application/json") {
 		t.Fatalf("rate limited: %d %v %s", status, h, body)
 	}
-	if err := e.kvList(e.kv); err != nil {
+	if err := e.kvList(e.kv.KVService); err != nil {
 		t.Fatalf("after Times: 1 the fault is spent: %v", err)
 	}
 	if e.Server.FaultHits() != 1 {
@@ -133,10 +133,10 @@ func TestFaultServerError(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Times: 1})
-	edgetest.WantAPIError(t, e.kvList(e.kv), http.StatusInternalServerError, 10013)
+	edgetest.WantAPIError(t, e.kvList(e.kv.KVService), http.StatusInternalServerError, 10013)
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Status: http.StatusServiceUnavailable, Times: 1})
-	edgetest.WantAPIError(t, e.kvList(e.kv), http.StatusServiceUnavailable, 10013)
-	if err := e.kvList(e.kv); err != nil {
+	edgetest.WantAPIError(t, e.kvList(e.kv.KVService), http.StatusServiceUnavailable, 10013)
+	if err := e.kvList(e.kv.KVService); err != nil {
 		t.Fatalf("after the faults are spent: %v", err)
 	}
 	if e.Server.FaultHits() != 2 {
@@ -170,7 +170,7 @@ func TestFaultLatency(t *testing.T) {
 	const latency = 50 * time.Millisecond
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultLatency, Latency: latency, Times: 1})
 	start := time.Now()
-	if err := e.kvList(e.kv); err != nil {
+	if err := e.kvList(e.kv.KVService); err != nil {
 		t.Fatalf("a latency fault still serves the request: %v", err)
 	}
 	if d := time.Since(start); d < latency {
@@ -197,15 +197,15 @@ func TestFaultLatency(t *testing.T) {
 func TestFaultMatchers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	n := e.mustCreateNamespace("matchers")
+	n := e.kv.MustCreateNamespace("matchers")
 
 	// Method and path matchers.
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Method: http.MethodPut})
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Status: http.StatusBadGateway, PathContains: "/r2/"})
-	if err := e.kvList(e.kv); err != nil {
+	if err := e.kvList(e.kv.KVService); err != nil {
 		t.Fatalf("GET must not match a PUT fault: %v", err)
 	}
-	edgetest.WantAPIError(t, e.putValue(n.ID, "k", "v", cfkv.NamespaceValueUpdateParams{}), http.StatusInternalServerError, 10013)
+	edgetest.WantAPIError(t, e.kv.Put(n.ID, "k", "v", cfkv.NamespaceValueUpdateParams{}), http.StatusInternalServerError, 10013)
 	status, _, _ := e.Raw(http.MethodGet, "/accounts/"+edgetest.AccountID+"/r2/buckets", nil, nil)
 	if status != http.StatusBadGateway {
 		t.Fatalf("r2 path fault: %d", status)
@@ -213,12 +213,12 @@ func TestFaultMatchers(t *testing.T) {
 	// PathContains matches the escaped path.
 	e.Server.ClearFaults()
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, PathContains: "a%2Fb"})
-	edgetest.WantAPIError(t, e.putValue(n.ID, "a/b", "v", cfkv.NamespaceValueUpdateParams{}), http.StatusInternalServerError, 10013)
-	if err := e.putValue(n.ID, "ab", "v", cfkv.NamespaceValueUpdateParams{}); err != nil {
+	edgetest.WantAPIError(t, e.kv.Put(n.ID, "a/b", "v", cfkv.NamespaceValueUpdateParams{}), http.StatusInternalServerError, 10013)
+	if err := e.kv.Put(n.ID, "ab", "v", cfkv.NamespaceValueUpdateParams{}); err != nil {
 		t.Fatal(err)
 	}
 	e.Server.ClearFaults()
-	if err := e.putValue(n.ID, "k", "v", cfkv.NamespaceValueUpdateParams{}); err != nil {
+	if err := e.kv.Put(n.ID, "k", "v", cfkv.NamespaceValueUpdateParams{}); err != nil {
 		t.Fatalf("after ClearFaults: %v", err)
 	}
 
@@ -226,7 +226,7 @@ func TestFaultMatchers(t *testing.T) {
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Times: 2})
 	var pattern []bool
 	for range 4 {
-		pattern = append(pattern, e.kvList(e.kv) != nil)
+		pattern = append(pattern, e.kvList(e.kv.KVService) != nil)
 	}
 	if !reflect.DeepEqual(pattern, []bool{true, true, false, false}) {
 		t.Fatalf("Times 2 pattern = %v", pattern)
@@ -237,7 +237,7 @@ func TestFaultMatchers(t *testing.T) {
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Every: 2})
 	pattern = nil
 	for range 4 {
-		pattern = append(pattern, e.kvList(e.kv) != nil)
+		pattern = append(pattern, e.kvList(e.kv.KVService) != nil)
 	}
 	if !reflect.DeepEqual(pattern, []bool{false, true, false, true}) {
 		t.Fatalf("Every 2 pattern = %v", pattern)
@@ -255,7 +255,7 @@ func TestFaultMatchers(t *testing.T) {
 	e.Server.InjectFault(localedge.Fault{Kind: localedge.FaultServerError, Every: 2, Times: 2})
 	pattern = nil
 	for range 6 {
-		pattern = append(pattern, e.kvList(e.kv) != nil)
+		pattern = append(pattern, e.kvList(e.kv.KVService) != nil)
 	}
 	if !reflect.DeepEqual(pattern, []bool{false, true, false, true, false, false}) {
 		t.Fatalf("Every 2 Times 2 pattern = %v", pattern)
@@ -310,13 +310,13 @@ func TestFaultRate(t *testing.T) {
 func TestRequestCounts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	n := e.mustCreateNamespace("counts")
-	e.mustPutValue(n.ID, "a/b", "v", cfkv.NamespaceValueUpdateParams{})
-	e.mustPutValue(n.ID, "c", "v", cfkv.NamespaceValueUpdateParams{})
-	if _, _, err := e.getValue(n.ID, "c"); err != nil {
+	n := e.kv.MustCreateNamespace("counts")
+	e.kv.MustPut(n.ID, "a/b", "v", cfkv.NamespaceValueUpdateParams{})
+	e.kv.MustPut(n.ID, "c", "v", cfkv.NamespaceValueUpdateParams{})
+	if _, _, err := e.kv.Get(n.ID, "c"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.kvList(e.kv); err != nil {
+	if err := e.kvList(e.kv.KVService); err != nil {
 		t.Fatal(err)
 	}
 	// Rejected requests are counted too.
@@ -352,7 +352,7 @@ func TestRequestCounts(t *testing.T) {
 	if e.Server.TotalRequests() != 0 || len(e.Server.RequestCounts()) != 0 || e.Server.RequestCount("GET /accounts/{account_id}/storage/kv/namespaces") != 0 {
 		t.Fatalf("after reset: %v", e.Server.RequestCounts())
 	}
-	if err := e.kvList(e.kv); err != nil {
+	if err := e.kvList(e.kv.KVService); err != nil {
 		t.Fatal(err)
 	}
 	if e.Server.RequestCount("GET /accounts/{account_id}/storage/kv/namespaces") != 1 || e.Server.TotalRequests() != 1 {
@@ -400,10 +400,10 @@ func TestEdgePersistence(t *testing.T) {
 	}
 
 	acct := cf.F(edgetest.AccountID)
-	n := e1.mustCreateNamespace("persisted")
+	n := e1.kv.MustCreateNamespace("persisted")
 	const meta = `{"owner":"team-a"}`
-	e1.mustPutValue(n.ID, "dir/a key", "value-1", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](meta)})
-	e1.mustPutValue(n.ID, "ttl", "value-2", cfkv.NamespaceValueUpdateParams{ExpirationTTL: cf.F(3600.0)})
+	e1.kv.MustPut(n.ID, "dir/a key", "value-1", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](meta)})
+	e1.kv.MustPut(n.ID, "ttl", "value-2", cfkv.NamespaceValueUpdateParams{ExpirationTTL: cf.F(3600.0)})
 	exp := e1.Clock.Now().Unix() + 3600
 	if _, err := e1.r2.Buckets.New(e1.ctx, cfr2.BucketNewParams{
 		AccountID: acct, Name: cf.F("persisted-bucket"), LocationHint: cf.F(cfr2.BucketNewParamsLocationHintWeur),
@@ -425,14 +425,14 @@ func TestEdgePersistence(t *testing.T) {
 	if err != nil || got.Title != "persisted" {
 		t.Fatalf("namespace after restart = %+v, %v", got, err)
 	}
-	if v, _, err := e2.getValue(n.ID, "dir/a key"); err != nil || v != "value-1" {
+	if v, _, err := e2.kv.Get(n.ID, "dir/a key"); err != nil || v != "value-1" {
 		t.Fatalf("value after restart = %q, %v", v, err)
 	}
 	md, err := e2.kv.Namespaces.Metadata.Get(e2.ctx, n.ID, url.PathEscape("dir/a key"), cfkv.NamespaceMetadataGetParams{AccountID: acct})
 	if err != nil || !reflect.DeepEqual(*md, map[string]any{"owner": "team-a"}) {
 		t.Fatalf("metadata after restart = %#v, %v", md, err)
 	}
-	keys := e2.listKeys(n.ID, cfkv.NamespaceKeyListParams{})
+	keys := e2.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})
 	if len(keys) != 2 || keys[1].Name != "ttl" || int64(keys[1].Expiration) != exp {
 		t.Fatalf("keys after restart = %+v", keys)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -207,17 +208,33 @@ func (t *Tx) DeletePrefix(bucket, prefix string) (int, error) {
 	return len(keys), nil
 }
 
-// All decodes every value under the prefix, in key order.
-func All[T any](tx *Tx, bucket, prefix string) ([]T, error) {
-	var out []T
-	err := tx.Each(bucket, prefix, "", func(_ string, raw []byte) (bool, error) {
+// Entry is a stored value with its key.
+type Entry[T any] struct {
+	Key   string
+	Value T
+}
+
+// Entries decodes every value under the prefix, with its key, in key order.
+func Entries[T any](tx *Tx, bucket, prefix string) ([]Entry[T], error) {
+	var out []Entry[T]
+	err := tx.Each(bucket, prefix, "", func(key string, raw []byte) (bool, error) {
 		var v T
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return false, err
 		}
-		out = append(out, v)
+		out = append(out, Entry[T]{Key: key, Value: v})
 		return true, nil
 	})
+	return out, err
+}
+
+// All decodes every value under the prefix, in key order.
+func All[T any](tx *Tx, bucket, prefix string) ([]T, error) {
+	entries, err := Entries[T](tx, bucket, prefix)
+	out := make([]T, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, e.Value)
+	}
 	return out, err
 }
 
@@ -265,4 +282,31 @@ func openChecked(path string) (db *bolt.DB, err error) {
 	}()
 	<-done
 	return db, err
+}
+
+// View runs read in a read-only transaction and writes what it returns as the result.
+func View[T any](w http.ResponseWriter, store *Store, read func(tx *Tx) (T, error)) error {
+	var out T
+	if err := store.View(func(tx *Tx) (err error) {
+		out, err = read(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	WriteResult(w, out)
+	return nil
+}
+
+// Update runs write in a read-write transaction and, once it is committed, writes what it
+// returned as the result.
+func Update[T any](w http.ResponseWriter, store *Store, write func(tx *Tx) (T, error)) error {
+	var out T
+	if err := store.Update(func(tx *Tx) (err error) {
+		out, err = write(tx)
+		return err
+	}); err != nil {
+		return err
+	}
+	WriteResult(w, out)
+	return nil
 }

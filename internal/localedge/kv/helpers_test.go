@@ -5,8 +5,6 @@ import (
 	"regexp"
 	"testing"
 
-	cfkv "github.com/cloudflare/cloudflare-go/v7/kv"
-
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 )
 
@@ -16,7 +14,7 @@ var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 type env struct {
 	*edgetest.Env
 	ctx context.Context
-	kv  *cfkv.KVService
+	kv  *edgetest.KV
 }
 
 func newEnv(t *testing.T, opts ...edgetest.Option) *env {
@@ -25,7 +23,7 @@ func newEnv(t *testing.T, opts ...edgetest.Option) *env {
 }
 
 func wrap(e *edgetest.Env) *env {
-	return &env{Env: e, ctx: context.Background(), kv: cfkv.NewKVService(e.SDK(edgetest.Token)...)}
+	return &env{Env: e, ctx: context.Background(), kv: e.KV()}
 }
 
 func nsPath(id string) string {

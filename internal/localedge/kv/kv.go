@@ -46,6 +46,19 @@ func claimTitle(tx *api.Tx, title, exceptID string) error {
 	return err
 }
 
+// inNamespace adapts fn to run on the namespace named by the request's path (10013 when
+// there is none), for api.View and api.Update.
+func inNamespace[T any](r *http.Request, fn func(tx *api.Tx, n namespace) (T, error)) func(tx *api.Tx) (T, error) {
+	return func(tx *api.Tx) (T, error) {
+		n, err := namespaceByID(tx, r.PathValue("namespace_id"))
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(tx, n)
+	}
+}
+
 func (k *KV) createNamespace(w http.ResponseWriter, r *http.Request) error {
 	title, err := decodeTitle(w, r)
 	if err != nil {
@@ -100,15 +113,7 @@ func (k *KV) listNamespaces(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (k *KV) getNamespace(w http.ResponseWriter, r *http.Request) error {
-	var n namespace
-	if err := k.store.View(func(tx *api.Tx) (err error) {
-		n, err = namespaceByID(tx, r.PathValue("namespace_id"))
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, n)
-	return nil
+	return api.View(w, k.store, inNamespace(r, func(_ *api.Tx, n namespace) (namespace, error) { return n, nil }))
 }
 
 func (k *KV) renameNamespace(w http.ResponseWriter, r *http.Request) error {
@@ -116,40 +121,22 @@ func (k *KV) renameNamespace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var n namespace
-	err = k.store.Update(func(tx *api.Tx) (err error) {
-		if n, err = namespaceByID(tx, r.PathValue("namespace_id")); err != nil {
-			return err
-		}
+	return api.Update(w, k.store, inNamespace(r, func(tx *api.Tx, n namespace) (namespace, error) {
 		if err := claimTitle(tx, title, n.ID); err != nil {
-			return err
+			return n, err
 		}
 		n.Title = title
-		return tx.Put(bucketNamespaces, n.ID, n)
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, n)
-	return nil
+		return n, tx.Put(bucketNamespaces, n.ID, n)
+	}))
 }
 
 func (k *KV) deleteNamespace(w http.ResponseWriter, r *http.Request) error {
-	err := k.store.Update(func(tx *api.Tx) error {
-		n, err := namespaceByID(tx, r.PathValue("namespace_id"))
-		if err != nil {
-			return err
-		}
+	return api.Update(w, k.store, inNamespace(r, func(tx *api.Tx, n namespace) (any, error) {
 		if _, err := tx.DeletePrefix(bucketValues, n.ID+"/"); err != nil {
-			return err
+			return nil, err
 		}
-		return tx.Delete(bucketNamespaces, n.ID)
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, nil)
-	return nil
+		return nil, tx.Delete(bucketNamespaces, n.ID)
+	}))
 }
 
 func validateKey(key string) error {
@@ -306,18 +293,9 @@ func (k *KV) putValue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	err = k.store.Update(func(tx *api.Tx) error {
-		n, err := namespaceByID(tx, r.PathValue("namespace_id"))
-		if err != nil {
-			return err
-		}
-		return tx.Put(bucketValues, valueKey(n.ID, key), entry{Value: value, Metadata: metadata, Expiration: expiration})
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, nil)
-	return nil
+	return api.Update(w, k.store, inNamespace(r, func(tx *api.Tx, n namespace) (any, error) {
+		return nil, tx.Put(bucketValues, valueKey(n.ID, key), entry{Value: value, Metadata: metadata, Expiration: expiration})
+	}))
 }
 
 // load returns a live (unexpired) entry.
@@ -378,18 +356,9 @@ func (k *KV) getMetadata(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (k *KV) deleteValue(w http.ResponseWriter, r *http.Request) error {
-	err := k.store.Update(func(tx *api.Tx) error {
-		n, err := namespaceByID(tx, r.PathValue("namespace_id"))
-		if err != nil {
-			return err
-		}
-		return tx.Delete(bucketValues, valueKey(n.ID, r.PathValue("key_name")))
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, nil)
-	return nil
+	return api.Update(w, k.store, inNamespace(r, func(tx *api.Tx, n namespace) (any, error) {
+		return nil, tx.Delete(bucketValues, valueKey(n.ID, r.PathValue("key_name")))
+	}))
 }
 
 // keyInfo is one item of a key listing.
@@ -553,23 +522,14 @@ func (k *KV) bulkWrite(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	err := k.store.Update(func(tx *api.Tx) error {
-		n, err := namespaceByID(tx, r.PathValue("namespace_id"))
-		if err != nil {
-			return err
-		}
+	return api.Update(w, k.store, inNamespace(r, func(tx *api.Tx, n namespace) (map[string]any, error) {
 		for _, p := range pairs {
 			if err := tx.Put(bucketValues, valueKey(n.ID, p.key), p.entry); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, bulkResult(len(pairs)))
-	return nil
+		return bulkResult(len(pairs)), nil
+	}))
 }
 
 func (k *KV) bulkDelete(w http.ResponseWriter, r *http.Request) error {
@@ -580,23 +540,14 @@ func (k *KV) bulkDelete(w http.ResponseWriter, r *http.Request) error {
 	}); err != nil {
 		return err
 	}
-	err := k.store.Update(func(tx *api.Tx) error {
-		n, err := namespaceByID(tx, r.PathValue("namespace_id"))
-		if err != nil {
-			return err
-		}
+	return api.Update(w, k.store, inNamespace(r, func(tx *api.Tx, n namespace) (map[string]any, error) {
 		for _, key := range keys {
 			if err := tx.Delete(bucketValues, valueKey(n.ID, key)); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, bulkResult(len(keys)))
-	return nil
+		return bulkResult(len(keys)), nil
+	}))
 }
 
 func (k *KV) bulkGet(w http.ResponseWriter, r *http.Request) error {

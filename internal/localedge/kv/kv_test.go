@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -16,62 +15,11 @@ import (
 
 	cf "github.com/cloudflare/cloudflare-go/v7"
 	cfkv "github.com/cloudflare/cloudflare-go/v7/kv"
-	"github.com/cloudflare/cloudflare-go/v7/shared"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/kv"
 )
 
 const routeKVNamespaces = "GET /accounts/{account_id}/storage/kv/namespaces"
-
-func (e *env) mustCreateNamespace(title string) *cfkv.Namespace {
-	e.T.Helper()
-	n, err := e.kv.Namespaces.New(e.ctx, cfkv.NamespaceNewParams{AccountID: cf.F(edgetest.AccountID), Title: cf.F(title)})
-	if err != nil {
-		e.T.Fatalf("create namespace %q: %v", title, err)
-	}
-	return n
-}
-
-// putValue writes a value through the SDK, escaping the key as the reference (§1.1) requires.
-func (e *env) putValue(nsID, key, value string, params cfkv.NamespaceValueUpdateParams) error {
-	params.AccountID = cf.F(edgetest.AccountID)
-	params.Value = cf.F[cfkv.NamespaceValueUpdateParamsValueUnion](shared.UnionString(value))
-	_, err := e.kv.Namespaces.Values.Update(e.ctx, nsID, url.PathEscape(key), params)
-	return err
-}
-
-func (e *env) mustPutValue(nsID, key, value string, params cfkv.NamespaceValueUpdateParams) {
-	e.T.Helper()
-	if err := e.putValue(nsID, key, value, params); err != nil {
-		e.T.Fatalf("put %q: %v", key, err)
-	}
-}
-
-// getValue reads a raw value; the response is returned for its headers.
-func (e *env) getValue(nsID, key string) (string, *http.Response, error) {
-	res, err := e.kv.Namespaces.Values.Get(e.ctx, nsID, url.PathEscape(key), cfkv.NamespaceValueGetParams{AccountID: cf.F(edgetest.AccountID)})
-	if err != nil {
-		return "", nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	return string(b), res, err
-}
-
-// listKeys pages through every key with the SDK's cursor auto-pager.
-func (e *env) listKeys(nsID string, params cfkv.NamespaceKeyListParams) []cfkv.Key {
-	e.T.Helper()
-	params.AccountID = cf.F(edgetest.AccountID)
-	var out []cfkv.Key
-	pager := e.kv.Namespaces.Keys.ListAutoPaging(e.ctx, nsID, params)
-	for pager.Next() {
-		out = append(out, pager.Current())
-	}
-	if err := pager.Err(); err != nil {
-		e.T.Fatalf("list keys: %v", err)
-	}
-	return out
-}
 
 func keyNames(keys []cfkv.Key) []string {
 	out := make([]string, len(keys))
@@ -86,7 +34,7 @@ func TestKVNamespaceLifecycle(t *testing.T) {
 	e := newEnv(t)
 	acct := cf.F(edgetest.AccountID)
 
-	n := e.mustCreateNamespace("sessions")
+	n := e.kv.MustCreateNamespace("sessions")
 	if !hexID.MatchString(n.ID) || n.Title != "sessions" || !n.SupportsURLEncoding {
 		t.Fatalf("created namespace = %+v", n)
 	}
@@ -113,7 +61,7 @@ func TestKVNamespaceLifecycle(t *testing.T) {
 	}
 
 	// Deleting a namespace removes its values too.
-	e.mustPutValue(n.ID, "k", "v", cfkv.NamespaceValueUpdateParams{})
+	e.kv.MustPut(n.ID, "k", "v", cfkv.NamespaceValueUpdateParams{})
 	if _, err := e.kv.Namespaces.Delete(e.ctx, n.ID, cfkv.NamespaceDeleteParams{AccountID: acct}); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
@@ -125,9 +73,9 @@ func TestKVNamespaceLifecycle(t *testing.T) {
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10013)
 	_, err = e.kv.Namespaces.Delete(e.ctx, missing, cfkv.NamespaceDeleteParams{AccountID: acct})
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10013)
-	err = e.putValue(missing, "k", "v", cfkv.NamespaceValueUpdateParams{})
+	err = e.kv.Put(missing, "k", "v", cfkv.NamespaceValueUpdateParams{})
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10013)
-	_, _, err = e.getValue(missing, "k")
+	_, _, err = e.kv.Get(missing, "k")
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10013)
 	_, err = e.kv.Namespaces.Keys.List(e.ctx, missing, cfkv.NamespaceKeyListParams{AccountID: acct})
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10013)
@@ -152,8 +100,8 @@ func TestKVNamespaceValidation(t *testing.T) {
 		t.Fatalf("a %d-character title must be accepted: %v", kv.MaxTitleLength, err)
 	}
 
-	a := e.mustCreateNamespace("alpha")
-	e.mustCreateNamespace("beta")
+	a := e.kv.MustCreateNamespace("alpha")
+	e.kv.MustCreateNamespace("beta")
 	edgetest.WantAPIError(t, create("alpha"), http.StatusBadRequest, 10014)
 	_, err := e.kv.Namespaces.Update(e.ctx, a.ID, cfkv.NamespaceUpdateParams{AccountID: acct, Title: cf.F("beta")})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10014)
@@ -172,7 +120,7 @@ func TestKVNamespaceListPagination(t *testing.T) {
 	e := newEnv(t)
 	want := map[string]string{}
 	for i := range 12 {
-		n := e.mustCreateNamespace(fmt.Sprintf("ns-%02d", i))
+		n := e.kv.MustCreateNamespace(fmt.Sprintf("ns-%02d", i))
 		want[n.ID] = n.Title
 	}
 
@@ -240,7 +188,7 @@ func TestKVValuesRoundTrip(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	acct := cf.F(edgetest.AccountID)
-	n := e.mustCreateNamespace("values")
+	n := e.kv.MustCreateNamespace("values")
 
 	values := map[string]string{
 		"plain":                  "hello",
@@ -251,10 +199,10 @@ func TestKVValuesRoundTrip(t *testing.T) {
 		strings.Repeat("k", 512): "longest key",
 	}
 	for k, v := range values {
-		e.mustPutValue(n.ID, k, v, cfkv.NamespaceValueUpdateParams{})
+		e.kv.MustPut(n.ID, k, v, cfkv.NamespaceValueUpdateParams{})
 	}
 	for k, v := range values {
-		got, res, err := e.getValue(n.ID, k)
+		got, res, err := e.kv.Get(n.ID, k)
 		if err != nil || got != v {
 			t.Fatalf("get %q = %q, %v; want %q", k, got, err, v)
 		}
@@ -265,7 +213,7 @@ func TestKVValuesRoundTrip(t *testing.T) {
 			t.Fatalf("a key without expiration has Expiration header %q", exp)
 		}
 	}
-	names := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{}))
+	names := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{}))
 	var want []string
 	for k := range values {
 		want = append(want, k)
@@ -276,8 +224,8 @@ func TestKVValuesRoundTrip(t *testing.T) {
 	}
 
 	// Overwrite, binary value.
-	e.mustPutValue(n.ID, "plain", "\x00\xffbinary", cfkv.NamespaceValueUpdateParams{})
-	if got, _, err := e.getValue(n.ID, "plain"); err != nil || got != "\x00\xffbinary" {
+	e.kv.MustPut(n.ID, "plain", "\x00\xffbinary", cfkv.NamespaceValueUpdateParams{})
+	if got, _, err := e.kv.Get(n.ID, "plain"); err != nil || got != "\x00\xffbinary" {
 		t.Fatalf("overwritten value = %q, %v", got, err)
 	}
 
@@ -286,7 +234,7 @@ func TestKVValuesRoundTrip(t *testing.T) {
 		if _, err := e.kv.Namespaces.Values.Delete(e.ctx, n.ID, url.PathEscape(k), cfkv.NamespaceValueDeleteParams{AccountID: acct}); err != nil {
 			t.Fatalf("delete %q: %v", k, err)
 		}
-		_, _, err := e.getValue(n.ID, k)
+		_, _, err := e.kv.Get(n.ID, k)
 		edgetest.WantAPIError(t, err, http.StatusNotFound, 10009)
 		_, err = e.kv.Namespaces.Metadata.Get(e.ctx, n.ID, url.PathEscape(k), cfkv.NamespaceMetadataGetParams{AccountID: acct})
 		edgetest.WantAPIError(t, err, http.StatusNotFound, 10009)
@@ -296,7 +244,7 @@ func TestKVValuesRoundTrip(t *testing.T) {
 	}
 	// Unescaped, the slash splits the path: the SDK inserts parameters as they are, and the
 	// local edge has no route for that.
-	e.mustPutValue(n.ID, "x/y", "v", cfkv.NamespaceValueUpdateParams{})
+	e.kv.MustPut(n.ID, "x/y", "v", cfkv.NamespaceValueUpdateParams{})
 	_, err := e.kv.Namespaces.Values.Get(e.ctx, n.ID, "x/y", cfkv.NamespaceValueGetParams{AccountID: acct})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 7000)
 
@@ -305,7 +253,7 @@ func TestKVValuesRoundTrip(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("raw put: %d %s", status, body)
 	}
-	if got, _, err := e.getValue(n.ID, "raw"); err != nil || got != "raw body" {
+	if got, _, err := e.kv.Get(n.ID, "raw"); err != nil || got != "raw body" {
 		t.Fatalf("raw value = %q, %v", got, err)
 	}
 }
@@ -313,37 +261,37 @@ func TestKVValuesRoundTrip(t *testing.T) {
 func TestKVValueValidation(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	n := e.mustCreateNamespace("validation")
+	n := e.kv.MustCreateNamespace("validation")
 	now := e.Clock.Now().Unix()
 
-	err := e.putValue(n.ID, strings.Repeat("k", 513), "v", cfkv.NamespaceValueUpdateParams{})
+	err := e.kv.Put(n.ID, strings.Repeat("k", 513), "v", cfkv.NamespaceValueUpdateParams{})
 	edgetest.WantAPIError(t, err, http.StatusRequestURITooLong, 10033)
 	// The limit is in UTF-8 bytes: 257 two-byte runes are 514 bytes.
-	err = e.putValue(n.ID, strings.Repeat("é", 257), "v", cfkv.NamespaceValueUpdateParams{})
+	err = e.kv.Put(n.ID, strings.Repeat("é", 257), "v", cfkv.NamespaceValueUpdateParams{})
 	edgetest.WantAPIError(t, err, http.StatusRequestURITooLong, 10033)
 
-	err = e.putValue(n.ID, "ttl", "v", cfkv.NamespaceValueUpdateParams{ExpirationTTL: cf.F(59.0)})
+	err = e.kv.Put(n.ID, "ttl", "v", cfkv.NamespaceValueUpdateParams{ExpirationTTL: cf.F(59.0)})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10033)
-	err = e.putValue(n.ID, "exp", "v", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(now + 30))})
+	err = e.kv.Put(n.ID, "exp", "v", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(now + 30))})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10033)
-	err = e.putValue(n.ID, "exp", "v", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(now - 3600))})
+	err = e.kv.Put(n.ID, "exp", "v", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(now - 3600))})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10033)
 
 	big := `{"k":"` + strings.Repeat("m", kv.MaxMetadataBytes) + `"}`
-	err = e.putValue(n.ID, "meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](big)})
+	err = e.kv.Put(n.ID, "meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](big)})
 	edgetest.WantAPIError(t, err, http.StatusRequestEntityTooLarge, 10033)
-	err = e.putValue(n.ID, "meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any]("{not json")})
+	err = e.kv.Put(n.ID, "meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any]("{not json")})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10026)
 	exact := `{"k":"` + strings.Repeat("m", kv.MaxMetadataBytes-8) + `"}`
 	if len(exact) != kv.MaxMetadataBytes {
 		t.Fatalf("test setup: metadata of %d bytes", len(exact))
 	}
-	if err := e.putValue(n.ID, "meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](exact)}); err != nil {
+	if err := e.kv.Put(n.ID, "meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](exact)}); err != nil {
 		t.Fatalf("metadata of exactly %d bytes must be accepted: %v", kv.MaxMetadataBytes, err)
 	}
 
 	// Nothing rejected was stored.
-	if names := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(names, []string{"meta"}) {
+	if names := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(names, []string{"meta"}) {
 		t.Fatalf("keys after rejected writes = %q", names)
 	}
 
@@ -360,17 +308,17 @@ func TestKVMetadataAsJSONString(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	acct := cf.F(edgetest.AccountID)
-	n := e.mustCreateNamespace("metadata")
+	n := e.kv.MustCreateNamespace("metadata")
 
 	const meta = `{"owner":"team-a","n":1,"nested":{"list":[1,"two",null],"ok":true}}`
-	e.mustPutValue(n.ID, "dir/with meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](meta)})
-	e.mustPutValue(n.ID, "without", "v", cfkv.NamespaceValueUpdateParams{})
+	e.kv.MustPut(n.ID, "dir/with meta", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](meta)})
+	e.kv.MustPut(n.ID, "without", "v", cfkv.NamespaceValueUpdateParams{})
 	var want any
 	if err := json.Unmarshal([]byte(meta), &want); err != nil {
 		t.Fatal(err)
 	}
 
-	keys := e.listKeys(n.ID, cfkv.NamespaceKeyListParams{})
+	keys := e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})
 	if len(keys) != 2 || keys[0].Name != "dir/with meta" || keys[1].Name != "without" {
 		t.Fatalf("keys = %q", keyNames(keys))
 	}
@@ -395,14 +343,14 @@ func TestKVMetadataAsJSONString(t *testing.T) {
 
 	// A Go map is flattened by the SDK into metadata.<k> fields; the local edge rebuilds the
 	// object (with string values, as form fields are strings).
-	e.mustPutValue(n.ID, "flat", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](map[string]any{"a": "x", "b": "y"})})
+	e.kv.MustPut(n.ID, "flat", "v", cfkv.NamespaceValueUpdateParams{Metadata: cf.F[any](map[string]any{"a": "x", "b": "y"})})
 	got, err = e.kv.Namespaces.Metadata.Get(e.ctx, n.ID, "flat", cfkv.NamespaceMetadataGetParams{AccountID: acct})
 	if err != nil || !reflect.DeepEqual(*got, map[string]any{"a": "x", "b": "y"}) {
 		t.Fatalf("flattened metadata = %#v, %v", got, err)
 	}
 
 	// Overwriting without metadata drops it.
-	e.mustPutValue(n.ID, "dir/with meta", "v2", cfkv.NamespaceValueUpdateParams{})
+	e.kv.MustPut(n.ID, "dir/with meta", "v2", cfkv.NamespaceValueUpdateParams{})
 	got, err = e.kv.Namespaces.Metadata.Get(e.ctx, n.ID, url.PathEscape("dir/with meta"), cfkv.NamespaceMetadataGetParams{AccountID: acct})
 	if err != nil || *got != nil {
 		t.Fatalf("metadata after an overwrite without metadata = %#v, %v", got, err)
@@ -424,9 +372,9 @@ func jsonEqual(t *testing.T, a, b string) bool {
 func TestKVKeysListPagination(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	n := e.mustCreateNamespace("keys")
-	other := e.mustCreateNamespace("other")
-	e.mustPutValue(other.ID, "key-00", "must not leak", cfkv.NamespaceValueUpdateParams{})
+	n := e.kv.MustCreateNamespace("keys")
+	other := e.kv.MustCreateNamespace("other")
+	e.kv.MustPut(other.ID, "key-00", "must not leak", cfkv.NamespaceValueUpdateParams{})
 
 	var want []string
 	for i := range 25 {
@@ -440,12 +388,12 @@ func TestKVKeysListPagination(t *testing.T) {
 			k = fmt.Sprintf("with space %02d", i)
 		}
 		want = append(want, k)
-		e.mustPutValue(n.ID, k, "v"+strconv.Itoa(i), cfkv.NamespaceValueUpdateParams{})
+		e.kv.MustPut(n.ID, k, "v"+strconv.Itoa(i), cfkv.NamespaceValueUpdateParams{})
 	}
 	sort.Strings(want)
 
 	e.Server.ResetRequestCounts()
-	got := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{Limit: cf.F(10.0)}))
+	got := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{Limit: cf.F(10.0)}))
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("keys = %q\nwant %q", got, want)
 	}
@@ -467,7 +415,7 @@ func TestKVKeysListPagination(t *testing.T) {
 	}
 
 	// Prefix, including one with a slash and one with a space, paged too.
-	got = keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{Prefix: cf.F("dir/sub/"), Limit: cf.F(10.0)}))
+	got = keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{Prefix: cf.F("dir/sub/"), Limit: cf.F(10.0)}))
 	var wantDir, wantSpace []string
 	for _, k := range want {
 		if strings.HasPrefix(k, "dir/sub/") {
@@ -480,14 +428,14 @@ func TestKVKeysListPagination(t *testing.T) {
 	if !reflect.DeepEqual(got, wantDir) {
 		t.Fatalf("prefix dir/sub/ = %q, want %q", got, wantDir)
 	}
-	if got := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{Prefix: cf.F("with space")})); !reflect.DeepEqual(got, wantSpace) {
+	if got := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{Prefix: cf.F("with space")})); !reflect.DeepEqual(got, wantSpace) {
 		t.Fatalf("prefix 'with space' = %q, want %q", got, wantSpace)
 	}
-	if got := e.listKeys(n.ID, cfkv.NamespaceKeyListParams{Prefix: cf.F("nothing")}); len(got) != 0 {
+	if got := e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{Prefix: cf.F("nothing")}); len(got) != 0 {
 		t.Fatalf("prefix nothing = %q", keyNames(got))
 	}
 	// Exactly limit keys: no cursor.
-	if got := e.listKeys(other.ID, cfkv.NamespaceKeyListParams{Limit: cf.F(10.0)}); len(got) != 1 {
+	if got := e.kv.Keys(other.ID, cfkv.NamespaceKeyListParams{Limit: cf.F(10.0)}); len(got) != 1 {
 		t.Fatalf("other namespace keys = %q", keyNames(got))
 	}
 }
@@ -496,18 +444,18 @@ func TestKVExpiration(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	acct := cf.F(edgetest.AccountID)
-	n := e.mustCreateNamespace("expiring")
+	n := e.kv.MustCreateNamespace("expiring")
 	start := e.Clock.Now().Unix()
 
-	e.mustPutValue(n.ID, "ttl", "a", cfkv.NamespaceValueUpdateParams{ExpirationTTL: cf.F(60.0)})
-	e.mustPutValue(n.ID, "abs", "b", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(start + 300))})
+	e.kv.MustPut(n.ID, "ttl", "a", cfkv.NamespaceValueUpdateParams{ExpirationTTL: cf.F(60.0)})
+	e.kv.MustPut(n.ID, "abs", "b", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(start + 300))})
 	// When both are given, the TTL wins.
-	e.mustPutValue(n.ID, "both", "c", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(start + 300)), ExpirationTTL: cf.F(120.0)})
-	e.mustPutValue(n.ID, "forever", "d", cfkv.NamespaceValueUpdateParams{})
+	e.kv.MustPut(n.ID, "both", "c", cfkv.NamespaceValueUpdateParams{Expiration: cf.F(float64(start + 300)), ExpirationTTL: cf.F(120.0)})
+	e.kv.MustPut(n.ID, "forever", "d", cfkv.NamespaceValueUpdateParams{})
 
 	wantExp := map[string]int64{"ttl": start + 60, "abs": start + 300, "both": start + 120}
 	for k, exp := range wantExp {
-		_, res, err := e.getValue(n.ID, k)
+		_, res, err := e.kv.Get(n.ID, k)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -515,7 +463,7 @@ func TestKVExpiration(t *testing.T) {
 			t.Fatalf("%s: Expiration header %q, want %d", k, h, exp)
 		}
 	}
-	for _, k := range e.listKeys(n.ID, cfkv.NamespaceKeyListParams{}) {
+	for _, k := range e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{}) {
 		if int64(k.Expiration) != wantExp[k.Name] {
 			t.Fatalf("%s: listed expiration %v, want %d", k.Name, k.Expiration, wantExp[k.Name])
 		}
@@ -526,11 +474,11 @@ func TestKVExpiration(t *testing.T) {
 
 	// At the expiration second the key is gone.
 	e.Clock.Advance(60 * time.Second)
-	_, _, err := e.getValue(n.ID, "ttl")
+	_, _, err := e.kv.Get(n.ID, "ttl")
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10009)
 	_, err = e.kv.Namespaces.Metadata.Get(e.ctx, n.ID, "ttl", cfkv.NamespaceMetadataGetParams{AccountID: acct})
 	edgetest.WantAPIError(t, err, http.StatusNotFound, 10009)
-	if got := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(got, []string{"abs", "both", "forever"}) {
+	if got := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(got, []string{"abs", "both", "forever"}) {
 		t.Fatalf("keys after 60s = %q", got)
 	}
 	bulk, err := e.kv.Namespaces.BulkGet(e.ctx, n.ID, cfkv.NamespaceBulkGetParams{AccountID: acct, Keys: cf.F([]string{"ttl", "abs"})})
@@ -542,7 +490,7 @@ func TestKVExpiration(t *testing.T) {
 	}
 
 	e.Clock.Advance(300 * time.Second)
-	if got := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(got, []string{"forever"}) {
+	if got := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(got, []string{"forever"}) {
 		t.Fatalf("keys after 360s = %q", got)
 	}
 
@@ -560,8 +508,8 @@ func TestKVExpiration(t *testing.T) {
 		t.Fatalf("page over expired keys: %s, %v", page.JSON.RawJSON(), err)
 	}
 	// A key can be written again after it expired.
-	e.mustPutValue(n.ID, "ttl", "again", cfkv.NamespaceValueUpdateParams{})
-	if got, _, err := e.getValue(n.ID, "ttl"); err != nil || got != "again" {
+	e.kv.MustPut(n.ID, "ttl", "again", cfkv.NamespaceValueUpdateParams{})
+	if got, _, err := e.kv.Get(n.ID, "ttl"); err != nil || got != "again" {
 		t.Fatalf("rewritten expired key = %q, %v", got, err)
 	}
 }
@@ -570,7 +518,7 @@ func TestKVBulk(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	acct := cf.F(edgetest.AccountID)
-	n := e.mustCreateNamespace("bulk")
+	n := e.kv.MustCreateNamespace("bulk")
 	start := e.Clock.Now().Unix()
 
 	items := []cfkv.NamespaceBulkUpdateParamsBody{
@@ -585,10 +533,10 @@ func TestKVBulk(t *testing.T) {
 	if res.SuccessfulKeyCount != 3 || res.UnsuccessfulKeys == nil || len(res.UnsuccessfulKeys) != 0 {
 		t.Fatalf("bulk write result = %s", res.JSON.RawJSON())
 	}
-	if got, _, err := e.getValue(n.ID, "dir/b64 key"); err != nil || got != "\x00bin" {
+	if got, _, err := e.kv.Get(n.ID, "dir/b64 key"); err != nil || got != "\x00bin" {
 		t.Fatalf("base64 value = %q, %v", got, err)
 	}
-	keys := e.listKeys(n.ID, cfkv.NamespaceKeyListParams{})
+	keys := e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})
 	if len(keys) != 3 || keys[1].Name != "json" || int64(keys[1].Expiration) != start+600 || !reflect.DeepEqual(keys[1].Metadata, map[string]any{"m": 1.0}) {
 		t.Fatalf("listed keys = %+v", keys)
 	}
@@ -636,7 +584,7 @@ func TestKVBulk(t *testing.T) {
 		{Key: cf.F("fine"), Value: cf.F("not base64!"), Base64: cf.F(true)},
 	}})
 	edgetest.WantAPIError(t, err, http.StatusBadRequest, 10001)
-	if _, _, err := e.getValue(n.ID, "fine"); err == nil {
+	if _, _, err := e.kv.Get(n.ID, "fine"); err == nil {
 		t.Fatal("a rejected bulk write stored a key")
 	}
 
@@ -649,7 +597,7 @@ func TestKVBulk(t *testing.T) {
 		e.ctx, n.ID, cfkv.NamespaceKeyBulkDeleteParams{AccountID: acct, Body: []string{"dir/b64 key"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := keyNames(e.listKeys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(got, []string{"json"}) {
+	if got := keyNames(e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{})); !reflect.DeepEqual(got, []string{"json"}) {
 		t.Fatalf("keys after bulk delete = %q", got)
 	}
 	// The legacy DELETE .../bulk with an array body.
@@ -657,7 +605,7 @@ func TestKVBulk(t *testing.T) {
 	if status != http.StatusOK || !strings.Contains(string(body), `"successful_key_count":1`) {
 		t.Fatalf("legacy bulk delete: %d %s", status, body)
 	}
-	if got := e.listKeys(n.ID, cfkv.NamespaceKeyListParams{}); len(got) != 0 {
+	if got := e.kv.Keys(n.ID, cfkv.NamespaceKeyListParams{}); len(got) != 0 {
 		t.Fatalf("keys after legacy bulk delete = %q", keyNames(got))
 	}
 

@@ -38,15 +38,7 @@ func (e *env) upload(bucket, key, body string, params cfr2.BucketObjectUploadPar
 func (e *env) listObjects(bucket string, params cfr2.BucketObjectListParams) []cfr2.BucketObjectListResponse {
 	e.T.Helper()
 	params.AccountID = cf.F(edgetest.AccountID)
-	var out []cfr2.BucketObjectListResponse
-	pager := e.r2.Buckets.Objects.ListAutoPaging(e.ctx, bucket, params)
-	for pager.Next() {
-		out = append(out, pager.Current())
-	}
-	if err := pager.Err(); err != nil {
-		e.T.Fatalf("list objects of %s: %v", bucket, err)
-	}
-	return out
+	return edgetest.Collect[cfr2.BucketObjectListResponse](e.T, e.r2.Buckets.Objects.ListAutoPaging(e.ctx, bucket, params))
 }
 
 func TestR2BucketLifecycle(t *testing.T) {

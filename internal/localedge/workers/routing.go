@@ -5,7 +5,6 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 
-	"encoding/json"
 	"net/http"
 	"regexp"
 	"sort"
@@ -39,16 +38,12 @@ var (
 )
 
 func allRoutes(tx *api.Tx) ([]workerRoute, error) {
-	var out []workerRoute
-	err := tx.Each(bucketWorkerRoutes, "", "", func(key string, raw []byte) (bool, error) {
-		var rt workerRoute
-		if err := json.Unmarshal(raw, &rt); err != nil {
-			return false, err
-		}
-		rt.zone, _, _ = strings.Cut(key, "/")
-		out = append(out, rt)
-		return true, nil
-	})
+	entries, err := api.Entries[workerRoute](tx, bucketWorkerRoutes, "")
+	out := make([]workerRoute, 0, len(entries))
+	for _, e := range entries {
+		e.Value.zone, _, _ = strings.Cut(e.Key, "/")
+		out = append(out, e.Value)
+	}
 	return out, err
 }
 
@@ -113,18 +108,13 @@ func (s *Workers) createRoute(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Workers) listRoutes(w http.ResponseWriter, r *http.Request) error {
-	var out []workerRoute
-	if err := s.store.View(func(tx *api.Tx) (err error) {
-		out, err = zoneRoutes(tx, r.PathValue("zone_id"))
-		return err
-	}); err != nil {
-		return err
-	}
-	if out == nil {
-		out = []workerRoute{}
-	}
-	api.WriteResult(w, out)
-	return nil
+	return api.View(w, s.store, func(tx *api.Tx) ([]workerRoute, error) {
+		out, err := zoneRoutes(tx, r.PathValue("zone_id"))
+		if out == nil {
+			out = []workerRoute{}
+		}
+		return out, err
+	})
 }
 
 func loadRoute(tx *api.Tx, zone, id string) (*workerRoute, error) {
@@ -140,15 +130,9 @@ func loadRoute(tx *api.Tx, zone, id string) (*workerRoute, error) {
 }
 
 func (s *Workers) getRoute(w http.ResponseWriter, r *http.Request) error {
-	var rt *workerRoute
-	if err := s.store.View(func(tx *api.Tx) (err error) {
-		rt, err = loadRoute(tx, r.PathValue("zone_id"), r.PathValue("route_id"))
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, rt)
-	return nil
+	return api.View(w, s.store, func(tx *api.Tx) (*workerRoute, error) {
+		return loadRoute(tx, r.PathValue("zone_id"), r.PathValue("route_id"))
+	})
 }
 
 func (s *Workers) updateRoute(w http.ResponseWriter, r *http.Request) error {
@@ -157,22 +141,17 @@ func (s *Workers) updateRoute(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	zone, id := r.PathValue("zone_id"), r.PathValue("route_id")
-	var rt *workerRoute
-	err := s.store.Update(func(tx *api.Tx) (err error) {
-		if rt, err = loadRoute(tx, zone, id); err != nil {
-			return err
+	return api.Update(w, s.store, func(tx *api.Tx) (*workerRoute, error) {
+		rt, err := loadRoute(tx, zone, id)
+		if err != nil {
+			return nil, err
 		}
 		rt.Pattern, rt.Script = strings.TrimSpace(body.Pattern), body.Script
 		if err := s.checkRoute(tx, zone, id, *rt); err != nil {
-			return err
+			return nil, err
 		}
-		return tx.Put(bucketWorkerRoutes, zone+"/"+id, rt)
+		return rt, tx.Put(bucketWorkerRoutes, zone+"/"+id, rt)
 	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, rt)
-	return nil
 }
 
 func (s *Workers) deleteRoute(w http.ResponseWriter, r *http.Request) error {
@@ -324,15 +303,9 @@ func loadDomain(tx *api.Tx, id string) (*workerDomain, error) {
 }
 
 func (s *Workers) getDomain(w http.ResponseWriter, r *http.Request) error {
-	var d *workerDomain
-	if err := s.store.View(func(tx *api.Tx) (err error) {
-		d, err = loadDomain(tx, r.PathValue("domain_id"))
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, d)
-	return nil
+	return api.View(w, s.store, func(tx *api.Tx) (*workerDomain, error) {
+		return loadDomain(tx, r.PathValue("domain_id"))
+	})
 }
 
 func (s *Workers) deleteDomain(w http.ResponseWriter, r *http.Request) error {

@@ -86,32 +86,21 @@ func (s *Workers) listScripts(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return tx.Each(bucketWorkerScripts, "", "", func(_ string, raw []byte) (bool, error) {
-			var sc workerScript
-			if err := json.Unmarshal(raw, &sc); err != nil {
-				return false, err
+		scripts, err := api.All[*workerScript](tx, bucketWorkerScripts, "")
+		if err != nil {
+			return err
+		}
+		for _, sc := range scripts {
+			if !hasTags(sc, want, unwanted) {
+				continue
 			}
-			has := map[string]bool{}
-			for _, t := range sc.Tags {
-				has[t] = true
-			}
-			for t := range want {
-				if !has[t] {
-					return true, nil
-				}
-			}
-			for t := range unwanted {
-				if has[t] {
-					return true, nil
-				}
-			}
-			v, err := servingVersion(tx, &sc)
+			v, err := servingVersion(tx, sc)
 			if err != nil {
-				return false, err
+				return err
 			}
-			obj, err := scriptObject(tx, &sc, v)
+			obj, err := scriptObject(tx, sc, v)
 			if err != nil {
-				return false, err
+				return err
 			}
 			var own []workerRoute
 			for _, rt := range routes {
@@ -121,8 +110,8 @@ func (s *Workers) listScripts(w http.ResponseWriter, r *http.Request) error {
 			}
 			obj["routes"] = own
 			out = append(out, obj)
-			return true, nil
-		})
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -325,32 +314,48 @@ func (s *Workers) deleteScript(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// hasTags reports whether the script has every wanted tag and no unwanted one.
+func hasTags(sc *workerScript, want, unwanted map[string]bool) bool {
+	has := map[string]bool{}
+	for _, t := range sc.Tags {
+		has[t] = true
+	}
+	for t := range want {
+		if !has[t] {
+			return false
+		}
+	}
+	for t := range unwanted {
+		if has[t] {
+			return false
+		}
+	}
+	return true
+}
+
 // dependentOf returns another script whose serving version binds name (service or Durable
 // Object binding), or "".
 func dependentOf(tx *api.Tx, name string) (string, error) {
-	var dep string
-	err := tx.Each(bucketWorkerScripts, "", "", func(key string, raw []byte) (bool, error) {
-		if key == name {
-			return true, nil
+	scripts, err := api.All[*workerScript](tx, bucketWorkerScripts, "")
+	if err != nil {
+		return "", err
+	}
+	for _, sc := range scripts {
+		if sc.Name == name {
+			continue
 		}
-		var sc workerScript
-		if err := json.Unmarshal(raw, &sc); err != nil {
-			return false, err
-		}
-		v, err := servingVersion(tx, &sc)
+		v, err := servingVersion(tx, sc)
 		if err != nil {
-			return false, err
+			return "", err
 		}
 		for _, b := range v.Bindings {
-			if (b.Str("type") == "service" && b.Str("service") == name) ||
-				(b.Str("type") == "durable_object_namespace" && b.Str("script_name") == name) {
-				dep = key
-				return false, nil
+			if (b.Type() == "service" && b.Str("service") == name) ||
+				(b.Type() == "durable_object_namespace" && b.Str("script_name") == name) {
+				return sc.Name, nil
 			}
 		}
-		return true, nil
-	})
-	return dep, err
+	}
+	return "", nil
 }
 
 // settingsObject renders GET/PATCH settings (script and version settings) for the serving
@@ -383,23 +388,13 @@ func settingsObject(sc *workerScript, v *workerVersion) map[string]any {
 }
 
 func (s *Workers) getSettings(w http.ResponseWriter, r *http.Request) error {
-	var out map[string]any
-	if err := s.store.View(func(tx *api.Tx) error {
-		sc, err := loadScript(tx, r.PathValue("script_name"))
-		if err != nil {
-			return err
-		}
+	return api.View(w, s.store, ofScript(r, func(tx *api.Tx, sc *workerScript) (map[string]any, error) {
 		v, err := servingVersion(tx, sc)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = settingsObject(sc, v)
-		return nil
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+		return settingsObject(sc, v), nil
+	}))
 }
 
 // patchSettings merges the settings into the serving version's as a new version deployed at
@@ -502,19 +497,9 @@ func scriptSettingObject(sc *workerScript) map[string]any {
 }
 
 func (s *Workers) getScriptSettings(w http.ResponseWriter, r *http.Request) error {
-	var out map[string]any
-	if err := s.store.View(func(tx *api.Tx) error {
-		sc, err := loadScript(tx, r.PathValue("script_name"))
-		if err != nil {
-			return err
-		}
-		out = scriptSettingObject(sc)
-		return nil
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+	return api.View(w, s.store, ofScript(r, func(_ *api.Tx, sc *workerScript) (map[string]any, error) {
+		return scriptSettingObject(sc), nil
+	}))
 }
 
 // patchScriptSettings changes script-level settings in place; no version is created.
@@ -528,58 +513,24 @@ func (s *Workers) patchScriptSettings(w http.ResponseWriter, r *http.Request) er
 	if err := api.DecodeJSON(w, r, &body); err != nil {
 		return err
 	}
-	var out map[string]any
-	err := s.store.Update(func(tx *api.Tx) error {
-		sc, err := loadScript(tx, r.PathValue("script_name"))
-		if err != nil {
-			return err
-		}
+	return api.Update(w, s.store, ofScript(r, func(tx *api.Tx, sc *workerScript) (map[string]any, error) {
 		applyScriptSettings(sc, &uploadMetadata{Logpush: body.Logpush, Observability: body.Observability, Tags: body.Tags, TailConsumers: body.TailConsumers})
 		sc.ModifiedOn = s.now()
-		if err := tx.Put(bucketWorkerScripts, sc.Name, sc); err != nil {
-			return err
-		}
-		out = scriptSettingObject(sc)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+		return scriptSettingObject(sc), tx.Put(bucketWorkerScripts, sc.Name, sc)
+	}))
 }
 
 func (s *Workers) getScriptSubdomain(w http.ResponseWriter, r *http.Request) error {
-	var out scriptSubdomain
-	if err := s.store.View(func(tx *api.Tx) error {
-		sc, err := loadScript(tx, r.PathValue("script_name"))
-		if err == nil {
-			out = sc.Subdomain
-		}
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+	return api.View(w, s.store, ofScript(r, func(_ *api.Tx, sc *workerScript) (scriptSubdomain, error) {
+		return sc.Subdomain, nil
+	}))
 }
 
-func (s *Workers) setScriptSubdomain(w http.ResponseWriter, r *http.Request, value *scriptSubdomain) error {
-	var out scriptSubdomain
-	err := s.store.Update(func(tx *api.Tx) error {
-		sc, err := loadScript(tx, r.PathValue("script_name"))
-		if err != nil {
-			return err
-		}
-		sc.Subdomain = *value
-		out = sc.Subdomain
-		return tx.Put(bucketWorkerScripts, sc.Name, sc)
-	})
-	if err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+func (s *Workers) setScriptSubdomain(w http.ResponseWriter, r *http.Request, value scriptSubdomain) error {
+	return api.Update(w, s.store, ofScript(r, func(tx *api.Tx, sc *workerScript) (scriptSubdomain, error) {
+		sc.Subdomain = value
+		return sc.Subdomain, tx.Put(bucketWorkerScripts, sc.Name, sc)
+	}))
 }
 
 func (s *Workers) postScriptSubdomain(w http.ResponseWriter, r *http.Request) error {
@@ -593,7 +544,7 @@ func (s *Workers) postScriptSubdomain(w http.ResponseWriter, r *http.Request) er
 	if body.Enabled == nil {
 		return api.Errorf(http.StatusBadRequest, 10021, "enabled is required")
 	}
-	value := &scriptSubdomain{Enabled: *body.Enabled}
+	value := scriptSubdomain{Enabled: *body.Enabled}
 	if body.PreviewsEnabled != nil {
 		value.PreviewsEnabled = *body.PreviewsEnabled
 	} else {
@@ -603,7 +554,7 @@ func (s *Workers) postScriptSubdomain(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Workers) deleteScriptSubdomain(w http.ResponseWriter, r *http.Request) error {
-	return s.setScriptSubdomain(w, r, &scriptSubdomain{})
+	return s.setScriptSubdomain(w, r, scriptSubdomain{})
 }
 
 func schedulesObject(sc *workerScript) map[string]any {
@@ -615,18 +566,9 @@ func schedulesObject(sc *workerScript) map[string]any {
 }
 
 func (s *Workers) getSchedules(w http.ResponseWriter, r *http.Request) error {
-	var out map[string]any
-	if err := s.store.View(func(tx *api.Tx) error {
-		sc, err := loadScript(tx, r.PathValue("script_name"))
-		if err == nil {
-			out = schedulesObject(sc)
-		}
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+	return api.View(w, s.store, ofScript(r, func(_ *api.Tx, sc *workerScript) (map[string]any, error) {
+		return schedulesObject(sc), nil
+	}))
 }
 
 // putSchedules replaces the script's cron triggers; unchanged crons keep their created_on.

@@ -118,6 +118,19 @@ func versionKey(script string, number int) string { return fmt.Sprintf("%s/%010d
 
 func deploymentKey(script string, seq int) string { return fmt.Sprintf("%s/%010d", script, seq) }
 
+// ofScript adapts fn to run on the script named by the request's path (Cloudflare's 10007
+// when there is none), for api.View and api.Update.
+func ofScript[T any](r *http.Request, fn func(tx *api.Tx, sc *workerScript) (T, error)) func(tx *api.Tx) (T, error) {
+	return func(tx *api.Tx) (T, error) {
+		sc, err := loadScript(tx, r.PathValue("script_name"))
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(tx, sc)
+	}
+}
+
 // loadScript returns the script or Cloudflare's 10007.
 func loadScript(tx *api.Tx, name string) (*workerScript, error) {
 	var sc workerScript

@@ -6,7 +6,6 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 
 	"bytes"
-	"encoding/json"
 	"math"
 	"net/http"
 )
@@ -125,26 +124,17 @@ func (s *Workers) listVersionsHandler(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Workers) getVersion(w http.ResponseWriter, r *http.Request) error {
-	name, id := r.PathValue("script_name"), r.PathValue("version_id")
-	var out map[string]any
-	if err := s.store.View(func(tx *api.Tx) error {
-		if _, err := loadScript(tx, name); err != nil {
-			return err
+	return api.View(w, s.store, ofScript(r, func(tx *api.Tx, sc *workerScript) (map[string]any, error) {
+		id := r.PathValue("version_id")
+		v, err := findVersion(tx, sc.Name, id)
+		if err == nil && v == nil {
+			err = errVersionNotFound(id)
 		}
-		v, err := findVersion(tx, name, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if v == nil {
-			return errVersionNotFound(id)
-		}
-		out, err = versionDetail(tx, name, v)
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, out)
-	return nil
+		return versionDetail(tx, sc.Name, v)
+	}))
 }
 
 // postDeployment deploys one or two existing versions by percentage. Validation failures are
@@ -220,60 +210,34 @@ func (s *Workers) postDeployment(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Workers) listDeploymentsHandler(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("script_name")
-	var deps []*workerDeployment
-	if err := s.store.View(func(tx *api.Tx) (err error) {
-		if _, err := loadScript(tx, name); err != nil {
-			return err
+	return api.View(w, s.store, ofScript(r, func(tx *api.Tx, sc *workerScript) (map[string]any, error) {
+		deps, err := listDeployments(tx, sc.Name)
+		if deps == nil {
+			deps = []*workerDeployment{}
 		}
-		deps, err = listDeployments(tx, name)
-		return err
-	}); err != nil {
-		return err
-	}
-	if deps == nil {
-		deps = []*workerDeployment{}
-	}
-	api.WriteResult(w, map[string]any{"deployments": deps})
-	return nil
+		return map[string]any{"deployments": deps}, err
+	}))
 }
 
 // findDeployment returns the deployment, its store key and whether it is the active one.
 func findDeployment(tx *api.Tx, name, id string) (*workerDeployment, string, bool, error) {
-	var found *workerDeployment
-	var key string
-	var last string
-	err := tx.Each(bucketWorkerDeployments, name+"/", "", func(k string, raw []byte) (bool, error) {
-		last = k
-		var d workerDeployment
-		if err := json.Unmarshal(raw, &d); err != nil {
-			return false, err
-		}
-		if d.ID == id {
-			found, key = &d, k
-		}
-		return true, nil
-	})
-	if err == nil && found == nil {
-		err = api.Errorf(http.StatusNotFound, 10007, "Deployment '%s' not found.", id)
+	entries, err := api.Entries[*workerDeployment](tx, bucketWorkerDeployments, name+"/")
+	if err != nil {
+		return nil, "", false, err
 	}
-	return found, key, key == last, err
+	for i, e := range entries {
+		if e.Value.ID == id {
+			return e.Value, e.Key, i == len(entries)-1, nil
+		}
+	}
+	return nil, "", false, api.Errorf(http.StatusNotFound, 10007, "Deployment '%s' not found.", id)
 }
 
 func (s *Workers) getDeployment(w http.ResponseWriter, r *http.Request) error {
-	name := r.PathValue("script_name")
-	var d *workerDeployment
-	if err := s.store.View(func(tx *api.Tx) (err error) {
-		if _, err := loadScript(tx, name); err != nil {
-			return err
-		}
-		d, _, _, err = findDeployment(tx, name, r.PathValue("deployment_id"))
-		return err
-	}); err != nil {
-		return err
-	}
-	api.WriteResult(w, d)
-	return nil
+	return api.View(w, s.store, ofScript(r, func(tx *api.Tx, sc *workerScript) (*workerDeployment, error) {
+		d, _, _, err := findDeployment(tx, sc.Name, r.PathValue("deployment_id"))
+		return d, err
+	}))
 }
 
 func (s *Workers) deleteDeployment(w http.ResponseWriter, r *http.Request) error {
