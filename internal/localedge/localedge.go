@@ -180,8 +180,10 @@ func (s *Server) AccountID() string { return s.cfg.AccountID }
 func (s *Server) Snapshot() (deploy.Snapshot, error) { return s.workers.Snapshot() }
 
 // ValidateUploads makes every upload load in v (the Workers runtime) before it is
-// acknowledged; nil turns it off.
-func (s *Server) ValidateUploads(v workers.Validator) { s.workers.SetValidator(v, s.cfg.Log) }
+// acknowledged, until the returned function is called.
+func (s *Server) ValidateUploads(v workers.Validator) (stop func()) {
+	return s.workers.SetValidator(v, s.cfg.Log)
+}
 
 // ScriptExists reports whether a Worker script with the name exists.
 func (s *Server) ScriptExists(name string) bool { return s.workers.ScriptExists(name) }

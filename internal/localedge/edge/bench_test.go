@@ -1,14 +1,18 @@
 package edge_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
@@ -95,5 +99,30 @@ func BenchmarkDeployToServe(b *testing.B) {
 		want := fmt.Sprintf("v%d", i)
 		e.deploy(b, "live", want, false)
 		e.want(b, "live.localhost", "/", http.StatusOK, want)
+	}
+}
+
+// BenchmarkEdgeColdStart measures starting an edge (Node, Miniflare) over a deployed Worker
+// until it serves its first request.
+func BenchmarkEdgeColdStart(b *testing.B) {
+	e := newEnv(b)
+	e.deploy(b, "cold", "warm", true)
+	for b.Loop() {
+		workers, err := edge.Start(context.Background(), edge.Config{API: e.Server, Runtime: runtime.Options{
+			PersistDir: b.TempDir(), APIAddress: strings.TrimPrefix(e.URL, "http://"), APIToken: edgetest.Token, AccountID: edgetest.AccountID,
+		}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, "http://"+workers.RuntimeAddress()+"/", nil)
+		req.Header.Set(runtime.ScriptHeader, "cold")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusOK {
+			b.Fatalf("first request after a cold start: %v %v", res, err)
+		}
+		_ = res.Body.Close()
+		b.StopTimer()
+		_ = workers.Close()
+		b.StartTimer()
 	}
 }

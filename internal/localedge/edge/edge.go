@@ -48,11 +48,12 @@ type Edge struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 
-	syncs        syncs
-	applyMu      sync.Mutex // one apply at a time, so generations are served in order
-	applies      atomic.Int64
-	stopFollow   func()
-	cronsChanged chan struct{}
+	syncs          syncs
+	applyMu        sync.Mutex // one apply at a time, so generations are served in order
+	applies        atomic.Int64
+	stopFollow     func()
+	stopValidating func()
+	cronsChanged   chan struct{}
 }
 
 // served is what the edge serves since the last sync, swapped as one so that a request sees
@@ -89,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Edge, error) {
 		_ = rt.Close()
 		return nil, err
 	}
-	cfg.API.ValidateUploads(rt.Validate)
+	e.stopValidating = cfg.API.ValidateUploads(rt.Validate)
 	e.wg.Add(2)
 	go e.syncLoop()
 	go e.runCrons()
@@ -141,7 +142,7 @@ func (e *Edge) RuntimeAddress() string { return e.rt.Address() }
 // Close stops following changes, running crons and validating uploads, and stops the runtime.
 func (e *Edge) Close() error {
 	e.stopFollow()
-	e.cfg.API.ValidateUploads(nil)
+	e.stopValidating()
 	close(e.done)
 	e.wg.Wait()
 	return e.rt.Close()

@@ -44,9 +44,10 @@ type Workers struct {
 	zones   map[string]string
 	targets Targets
 
-	validatorMu sync.Mutex
-	validator   Validator
-	log         io.Writer
+	validatorMu  sync.Mutex
+	validator    Validator
+	validatorGen int
+	log          io.Writer
 }
 
 // New returns the workers product.

@@ -10,16 +10,25 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 )
 
-// SetValidator attaches the runtime that validates uploads (nil detaches it); without one,
-// uploads are checked by the API's own rules only (metadata, modules, bindings).
-func (s *Workers) SetValidator(v Validator, log io.Writer) {
+// SetValidator attaches the runtime that validates uploads; without one, uploads are checked
+// by the API's own rules only (metadata, modules, bindings). The returned function detaches
+// it, unless another validator was attached since.
+func (s *Workers) SetValidator(v Validator, log io.Writer) (detach func()) {
 	s.validatorMu.Lock()
 	defer s.validatorMu.Unlock()
-	s.validator = v
 	if log == nil {
 		log = io.Discard
 	}
-	s.log = log
+	s.validatorGen++
+	gen := s.validatorGen
+	s.validator, s.log = v, log
+	return func() {
+		s.validatorMu.Lock()
+		defer s.validatorMu.Unlock()
+		if s.validatorGen == gen {
+			s.validator = nil
+		}
+	}
 }
 
 func (s *Workers) currentValidator() (Validator, io.Writer) {
