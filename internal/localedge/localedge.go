@@ -7,6 +7,11 @@
 // (tokens, kv, r2, workers), and registers their routes; products never import each other,
 // and the cross-product checks of Worker bindings are wired here (workers.Targets). The edge
 // (package edge) serves the deployed Workers from workers' deploy.Snapshot.
+//
+// A new product (queues, workflows, zones) is one more package laid out the same way
+// (routes.go, <product>.go, store.go, errors.go, black-box tests through edgetest), one more
+// table in Register, and, when Workers bind to it, its CheckBinding in workers.Targets and
+// one module in runtime/node/bindings.
 package localedge
 
 import (
