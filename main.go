@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/standalone"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/provider"
 )
@@ -53,8 +55,18 @@ func runLocal(args []string) error {
 	zoneID := fs.String("zone-id", standalone.DefaultZoneID, "id of the local zone (for Worker routes)")
 	zoneName := fs.String("zone-name", standalone.DefaultZoneName, "name of the local zone")
 	runtimeDir := fs.String("runtime-dir", "", "directory of the Workers runtime (its Node program and node_modules); default: found from the working directory")
+	subdomain := fs.String("workers-subdomain", localedge.DefaultWorkersSubdomain, "workers.dev subdomain a fresh data directory starts with (<script>.<subdomain>.workers.dev reaches a Worker with workers.dev on)")
+	faultSpec := fs.String("faults", "", "inject faults into API requests to test clients against a misbehaving API: "+api.FaultSpecHelp)
+	faultSeed := fs.Uint64("fault-seed", 1, "seed of the random choice of the requests --faults hits (the same seed hits the same requests)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	faults, err := api.ParseFaults(*faultSpec)
+	if err != nil {
+		return fmt.Errorf("--faults: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -66,9 +78,11 @@ func runLocal(args []string) error {
 		APIListen:  *apiListen,
 		EdgeListen: edgeListen,
 		RuntimeDir: *runtimeDir,
+		Faults:     faults,
 		Config: localedge.Config{
 			AccountID: *accountID, Token: *token, DataDir: *dataDir,
-			Zones: map[string]string{*zoneID: *zoneName},
+			Zones: map[string]string{*zoneID: *zoneName}, FaultSeed: *faultSeed,
+			WorkersSubdomain: *subdomain, NoWorkersSubdomain: *subdomain == "", Log: os.Stderr,
 		},
 	}, os.Stdout)
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 )
 
 const (
@@ -25,19 +26,21 @@ const (
 	clToken   = "client-test-s3cr3t-token-value"
 )
 
-// edge starts a local edge and returns it with its httptest server.
-func clEdge(t *testing.T) (*localedge.Server, *httptest.Server) {
+// clEdge starts a local edge with the client tests' credentials and returns it with its
+// environment (whose URL is the server root).
+func clEdge(t *testing.T) (*localedge.Server, *edgetest.Env) {
 	t.Helper()
-	srv, err := localedge.New(localedge.Config{AccountID: clAccount, Token: clToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(func() {
-		ts.Close()
-		_ = srv.Close()
+	e := edgetest.Start(t, clConfig(nil))
+	return e.Server, e
+}
+
+// clConfig gives a test edge the client tests' credentials and zones. Fresh edges start
+// without a workers.dev subdomain here: these tests cover the client's handling of an
+// account that never registered one.
+func clConfig(zones map[string]string) edgetest.Option {
+	return edgetest.WithConfig(func(c *localedge.Config) {
+		c.AccountID, c.Token, c.Zones, c.Now, c.NoWorkersSubdomain = clAccount, clToken, zones, nil, true
 	})
-	return srv, ts
 }
 
 // clNewClient builds a client for baseURL (a server root; the API prefix is added) with cfg

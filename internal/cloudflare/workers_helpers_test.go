@@ -6,13 +6,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 )
 
 const (
@@ -47,24 +47,21 @@ type wkEnv struct {
 // newWKEnv starts a fresh local edge (its own temporary store) and a client with one retry.
 func newWKEnv(t *testing.T) *wkEnv {
 	t.Helper()
-	srv, err := localedge.New(localedge.Config{AccountID: wkAccount, Token: wkToken, Zones: map[string]string{wkZone: wkZoneName}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &wkEnv{t: t, srv: srv, ctx: context.Background()}
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		e.mu.Lock()
-		e.requests = append(e.requests, wkRequest{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, ContentType: r.Header.Get("Content-Type"), Body: body})
-		e.mu.Unlock()
-		srv.ServeHTTP(w, r)
+	e := &wkEnv{t: t, ctx: context.Background()}
+	edge := edgetest.Start(t, edgetest.WithConfig(func(c *localedge.Config) {
+		c.AccountID, c.Token, c.Zones, c.Now, c.NoWorkersSubdomain = wkAccount, wkToken, map[string]string{wkZone: wkZoneName}, nil, true
+	}), edgetest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			e.mu.Lock()
+			e.requests = append(e.requests, wkRequest{Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, ContentType: r.Header.Get("Content-Type"), Body: body})
+			e.mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
 	}))
-	t.Cleanup(func() {
-		ts.Close()
-		_ = srv.Close()
-	})
-	c, err := New(Config{AccountID: wkAccount, APIToken: wkToken, BaseURL: ts.URL + localedge.APIPrefix, MaxRetries: 1, HTTPClient: ts.Client()})
+	e.srv = edge.Server
+	c, err := New(Config{AccountID: wkAccount, APIToken: wkToken, BaseURL: edge.BaseURL, MaxRetries: 1, HTTPClient: edge.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"regexp"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 )
 
 // The in-process local edge's credentials.
@@ -55,20 +55,15 @@ func newTestEdge(t *testing.T, options ...func(*localedge.Config)) *testEdge {
 			t.Fatal("live mode needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN")
 		}
 	} else {
-		cfg := localedge.Config{AccountID: testAccountID, Token: testToken, Zones: map[string]string{testZoneID: testZoneName}}
-		for _, o := range options {
-			o(&cfg)
-		}
-		srv, err := localedge.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ts := httptest.NewServer(srv)
-		t.Cleanup(func() {
-			ts.Close()
-			_ = srv.Close()
-		})
-		e.local, e.baseURL, e.accountID, e.token = srv, ts.URL+localedge.APIPrefix, testAccountID, testToken
+		// Fresh edges start without a workers.dev subdomain: the tests expect the url of a
+		// service to come from its custom domains and routes.
+		local := edgetest.Start(t, edgetest.WithConfig(func(c *localedge.Config) {
+			c.AccountID, c.Token, c.Zones, c.Now, c.NoWorkersSubdomain = testAccountID, testToken, map[string]string{testZoneID: testZoneName}, nil, true
+			for _, o := range options {
+				o(c)
+			}
+		}))
+		e.local, e.baseURL, e.accountID, e.token = local.Server, local.BaseURL, testAccountID, testToken
 	}
 	client, err := cloudflare.New(cloudflare.Config{AccountID: e.accountID, APIToken: e.token, BaseURL: e.baseURL, MaxRetries: 3})
 	if err != nil {

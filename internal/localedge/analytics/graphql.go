@@ -6,785 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
-// This file is a recursive-descent parser for the GraphQL subset the analytics endpoint
-// accepts: one or more operations (`query`, named or anonymous, or the `{ ... }` shorthand)
-// with variable definitions (types and defaults), nested selection sets, field aliases and
-// arguments whose values are variables, strings (including block strings), numbers, booleans,
-// null, enums, lists and input objects. Fragments, directives, mutations and subscriptions are
-// rejected with a GraphQL error.
-
-// pos is a 1-based position in the query text.
-type pos struct{ line, col int }
-
-// syntaxError is a parse error at a position.
-type syntaxError struct {
-	msg string
-	at  pos
-}
-
-func (e *syntaxError) Error() string {
-	return fmt.Sprintf("Syntax Error: %s (line %d, column %d)", e.msg, e.at.line, e.at.col)
-}
-
-type tokenKind int
-
-const (
-	tokEOF tokenKind = iota
-	tokPunct
-	tokName
-	tokInt
-	tokFloat
-	tokString
-)
-
-type token struct {
-	kind tokenKind
-	text string // punctuator, name, number text, or decoded string
-	at   pos
-}
-
-func (t token) describe() string {
-	switch t.kind {
-	case tokEOF:
-		return "<EOF>"
-	case tokString:
-		return strconv.Quote(t.text)
-	case tokName:
-		return "Name " + strconv.Quote(t.text)
-	default:
-		return strconv.Quote(t.text)
-	}
-}
-
-type lexer struct {
-	src  string
-	i    int
-	line int
-	col  int
-}
-
-func (l *lexer) errorf(at pos, format string, args ...any) error {
-	return &syntaxError{msg: fmt.Sprintf(format, args...), at: at}
-}
-
-func (l *lexer) advance(n int) {
-	for k := 0; k < n && l.i < len(l.src); k++ {
-		if l.src[l.i] == '\n' {
-			l.line++
-			l.col = 1
-		} else if l.src[l.i]&0xC0 != 0x80 { // count runes, not continuation bytes
-			l.col++
-		}
-		l.i++
-	}
-}
-
-func isNameStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-func isNameChar(c byte) bool  { return isNameStart(c) || c >= '0' && c <= '9' }
-func isDigit(c byte) bool     { return c >= '0' && c <= '9' }
-
-func (l *lexer) next() (token, error) {
-	// Skip ignored tokens: whitespace, line terminators, commas, comments, BOM.
-	for l.i < len(l.src) {
-		c := l.src[l.i]
-		if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' {
-			l.advance(1)
-		} else if c == '#' {
-			for l.i < len(l.src) && l.src[l.i] != '\n' {
-				l.advance(1)
-			}
-		} else if strings.HasPrefix(l.src[l.i:], "\uFEFF") {
-			l.advance(3)
-		} else {
-			break
-		}
-	}
-	at := pos{l.line, l.col}
-	if l.i >= len(l.src) {
-		return token{kind: tokEOF, at: at}, nil
-	}
-	c := l.src[l.i]
-	switch {
-	case strings.HasPrefix(l.src[l.i:], "..."):
-		l.advance(3)
-		return token{kind: tokPunct, text: "...", at: at}, nil
-	case strings.IndexByte("!$&()=:@[]{}|", c) >= 0:
-		l.advance(1)
-		return token{kind: tokPunct, text: string(c), at: at}, nil
-	case isNameStart(c):
-		start := l.i
-		for l.i < len(l.src) && isNameChar(l.src[l.i]) {
-			l.advance(1)
-		}
-		return token{kind: tokName, text: l.src[start:l.i], at: at}, nil
-	case c == '-' || isDigit(c):
-		return l.number(at)
-	case c == '"':
-		if strings.HasPrefix(l.src[l.i:], `"""`) {
-			return l.blockString(at)
-		}
-		return l.str(at)
-	}
-	r, _ := utf8.DecodeRuneInString(l.src[l.i:])
-	return token{}, l.errorf(at, "Unexpected character %q", r)
-}
-
-func (l *lexer) number(at pos) (token, error) {
-	start := l.i
-	if l.src[l.i] == '-' {
-		l.advance(1)
-	}
-	digits := func() int {
-		n := 0
-		for l.i < len(l.src) && isDigit(l.src[l.i]) {
-			l.advance(1)
-			n++
-		}
-		return n
-	}
-	intStart := l.i
-	if digits() == 0 {
-		return token{}, l.errorf(at, "Invalid number, expected digit")
-	}
-	if l.i-intStart > 1 && l.src[intStart] == '0' {
-		return token{}, l.errorf(at, "Invalid number, unexpected digit after 0")
-	}
-	kind := tokInt
-	if l.i < len(l.src) && l.src[l.i] == '.' {
-		kind = tokFloat
-		l.advance(1)
-		if digits() == 0 {
-			return token{}, l.errorf(at, "Invalid number, expected digit after \".\"")
-		}
-	}
-	if l.i < len(l.src) && (l.src[l.i] == 'e' || l.src[l.i] == 'E') {
-		kind = tokFloat
-		l.advance(1)
-		if l.i < len(l.src) && (l.src[l.i] == '+' || l.src[l.i] == '-') {
-			l.advance(1)
-		}
-		if digits() == 0 {
-			return token{}, l.errorf(at, "Invalid number, expected digit in exponent")
-		}
-	}
-	if l.i < len(l.src) && (isNameStart(l.src[l.i]) || l.src[l.i] == '.') {
-		return token{}, l.errorf(at, "Invalid number, unexpected %q", l.src[l.i])
-	}
-	return token{kind: kind, text: l.src[start:l.i], at: at}, nil
-}
-
-func (l *lexer) str(at pos) (token, error) {
-	l.advance(1) // opening quote
-	var b strings.Builder
-	for {
-		if l.i >= len(l.src) || l.src[l.i] == '\n' || l.src[l.i] == '\r' {
-			return token{}, l.errorf(at, "Unterminated string")
-		}
-		c := l.src[l.i]
-		if c == '"' {
-			l.advance(1)
-			return token{kind: tokString, text: b.String(), at: at}, nil
-		}
-		if c != '\\' {
-			r, size := utf8.DecodeRuneInString(l.src[l.i:])
-			b.WriteRune(r)
-			l.advance(size)
-			continue
-		}
-		escAt := pos{l.line, l.col}
-		if l.i+1 >= len(l.src) {
-			return token{}, l.errorf(at, "Unterminated string")
-		}
-		e := l.src[l.i+1]
-		switch e {
-		case '"', '\\', '/':
-			b.WriteByte(e)
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 't':
-			b.WriteByte('\t')
-		case 'u':
-			if l.i+6 > len(l.src) {
-				return token{}, l.errorf(escAt, "Invalid Unicode escape sequence")
-			}
-			n, err := strconv.ParseUint(l.src[l.i+2:l.i+6], 16, 32)
-			if err != nil {
-				return token{}, l.errorf(escAt, "Invalid Unicode escape sequence %q", l.src[l.i:l.i+6])
-			}
-			b.WriteRune(rune(n))
-			l.advance(6)
-			continue
-		default:
-			return token{}, l.errorf(escAt, "Invalid character escape sequence \\%c", e)
-		}
-		l.advance(2)
-	}
-}
-
-func (l *lexer) blockString(at pos) (token, error) {
-	l.advance(3)
-	var raw strings.Builder
-	for {
-		if l.i >= len(l.src) {
-			return token{}, l.errorf(at, "Unterminated string")
-		}
-		if strings.HasPrefix(l.src[l.i:], `"""`) {
-			l.advance(3)
-			return token{kind: tokString, text: blockStringValue(raw.String()), at: at}, nil
-		}
-		if strings.HasPrefix(l.src[l.i:], `\"""`) {
-			raw.WriteString(`"""`)
-			l.advance(4)
-			continue
-		}
-		raw.WriteByte(l.src[l.i])
-		l.advance(1)
-	}
-}
-
-// blockStringValue removes the common indentation and blank first/last lines (spec §2.9.4).
-func blockStringValue(raw string) string {
-	lines := strings.Split(strings.ReplaceAll(strings.ReplaceAll(raw, "\r\n", "\n"), "\r", "\n"), "\n")
-	common := -1
-	for _, ln := range lines[1:] {
-		indent := len(ln) - len(strings.TrimLeft(ln, " \t"))
-		if indent < len(ln) && (common < 0 || indent < common) {
-			common = indent
-		}
-	}
-	if common > 0 {
-		for i := 1; i < len(lines); i++ {
-			if len(lines[i]) >= common {
-				lines[i] = lines[i][common:]
-			} else {
-				lines[i] = strings.TrimLeft(lines[i], " \t")
-			}
-		}
-	}
-	for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
-		lines = lines[1:]
-	}
-	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
-		lines = lines[:len(lines)-1]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// AST.
-
-type document struct {
-	ops []*operation
-}
-
-type operation struct {
-	name string
-	vars []*varDef
-	sel  []*field
-	at   pos
-}
-
-type varDef struct {
-	name string
-	typ  *typeRef
-	def  *value // nil when there is no default
-	at   pos
-}
-
-type typeRef struct {
-	name    string   // named type, when elem is nil
-	elem    *typeRef // list element type
-	nonNull bool
-}
-
-func (t *typeRef) String() string {
-	s := t.name
-	if t.elem != nil {
-		s = "[" + t.elem.String() + "]"
-	}
-	if t.nonNull {
-		s += "!"
-	}
-	return s
-}
-
-type field struct {
-	alias string // response key; the name when there is no alias
-	name  string
-	args  []*argument
-	sel   []*field // nil for a leaf
-	at    pos
-}
-
-type argument struct {
-	name string
-	val  *value
-	at   pos
-}
-
-type valueKind int
-
-const (
-	valVariable valueKind = iota
-	valInt
-	valFloat
-	valString
-	valBool
-	valNull
-	valEnum
-	valList
-	valObject
-)
-
-type value struct {
-	kind   valueKind
-	text   string // variable name, number text, string, enum name
-	b      bool
-	list   []*value
-	fields []*objectField
-	at     pos
-}
-
-type objectField struct {
-	name string
-	val  *value
-	at   pos
-}
-
-type parser struct {
-	lex lexer
-	tok token
-}
-
-// parseQuery parses a GraphQL document.
-func parseQuery(src string) (*document, error) {
-	p := &parser{lex: lexer{src: src, line: 1, col: 1}}
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	doc := &document{}
-	if p.tok.kind == tokEOF {
-		return nil, &syntaxError{msg: "Unexpected <EOF>, expected an operation", at: p.tok.at}
-	}
-	for p.tok.kind != tokEOF {
-		op, err := p.operation()
-		if err != nil {
-			return nil, err
-		}
-		doc.ops = append(doc.ops, op)
-	}
-	return doc, nil
-}
-
-func (p *parser) advance() error {
-	t, err := p.lex.next()
-	if err != nil {
-		return err
-	}
-	p.tok = t
-	return nil
-}
-
-func (p *parser) errorf(format string, args ...any) error {
-	return &syntaxError{msg: fmt.Sprintf(format, args...), at: p.tok.at}
-}
-
-func (p *parser) unexpected(expected string) error {
-	return p.errorf("Expected %s, found %s", expected, p.tok.describe())
-}
-
-func (p *parser) isPunct(s string) bool { return p.tok.kind == tokPunct && p.tok.text == s }
-
-func (p *parser) expectPunct(s string) error {
-	if !p.isPunct(s) {
-		return p.unexpected(strconv.Quote(s))
-	}
-	return p.advance()
-}
-
-func (p *parser) name() (string, error) {
-	if p.tok.kind != tokName {
-		return "", p.unexpected("Name")
-	}
-	n := p.tok.text
-	return n, p.advance()
-}
-
-func (p *parser) rejectDirectives() error {
-	if p.isPunct("@") {
-		return p.errorf("directives are not supported by this endpoint")
-	}
-	return nil
-}
-
-func (p *parser) operation() (*operation, error) {
-	op := &operation{at: p.tok.at}
-	if p.isPunct("{") {
-		sel, err := p.selectionSet()
-		op.sel = sel
-		return op, err
-	}
-	if p.tok.kind != tokName {
-		return nil, p.unexpected("an operation")
-	}
-	switch p.tok.text {
-	case "query":
-	case "mutation", "subscription":
-		return nil, p.errorf("%s operations are not supported: the analytics API is read-only", p.tok.text)
-	case "fragment":
-		return nil, p.errorf("fragments are not supported by this endpoint")
-	default:
-		return nil, p.errorf("Unexpected Name %q, expected \"query\" or \"{\"", p.tok.text)
-	}
-	if err := p.advance(); err != nil {
-		return nil, err
-	}
-	if p.tok.kind == tokName {
-		op.name = p.tok.text
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-	}
-	if p.isPunct("(") {
-		vars, err := p.variableDefinitions()
-		if err != nil {
-			return nil, err
-		}
-		op.vars = vars
-	}
-	if err := p.rejectDirectives(); err != nil {
-		return nil, err
-	}
-	sel, err := p.selectionSet()
-	op.sel = sel
-	return op, err
-}
-
-func (p *parser) variableDefinitions() ([]*varDef, error) {
-	if err := p.expectPunct("("); err != nil {
-		return nil, err
-	}
-	var defs []*varDef
-	for !p.isPunct(")") {
-		d := &varDef{at: p.tok.at}
-		if err := p.expectPunct("$"); err != nil {
-			return nil, err
-		}
-		n, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		d.name = n
-		if err := p.expectPunct(":"); err != nil {
-			return nil, err
-		}
-		if d.typ, err = p.typeRef(); err != nil {
-			return nil, err
-		}
-		if p.isPunct("=") {
-			if err := p.advance(); err != nil {
-				return nil, err
-			}
-			if d.def, err = p.value(true); err != nil {
-				return nil, err
-			}
-		}
-		if err := p.rejectDirectives(); err != nil {
-			return nil, err
-		}
-		for _, prev := range defs {
-			if prev.name == d.name {
-				return nil, &syntaxError{msg: fmt.Sprintf("There can be only one variable named \"$%s\"", d.name), at: d.at}
-			}
-		}
-		defs = append(defs, d)
-	}
-	if len(defs) == 0 {
-		return nil, p.unexpected("Variable")
-	}
-	return defs, p.advance()
-}
-
-func (p *parser) typeRef() (*typeRef, error) {
-	t := &typeRef{}
-	if p.isPunct("[") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		elem, err := p.typeRef()
-		if err != nil {
-			return nil, err
-		}
-		t.elem = elem
-		if err := p.expectPunct("]"); err != nil {
-			return nil, err
-		}
-	} else {
-		n, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		t.name = n
-	}
-	if p.isPunct("!") {
-		t.nonNull = true
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-	}
-	return t, nil
-}
-
-func (p *parser) selectionSet() ([]*field, error) {
-	if err := p.expectPunct("{"); err != nil {
-		return nil, err
-	}
-	var sel []*field
-	for !p.isPunct("}") {
-		if p.isPunct("...") {
-			return nil, p.errorf("fragments are not supported by this endpoint")
-		}
-		f, err := p.field()
-		if err != nil {
-			return nil, err
-		}
-		sel = append(sel, f)
-	}
-	if len(sel) == 0 {
-		return nil, p.unexpected("Name")
-	}
-	return sel, p.advance()
-}
-
-func (p *parser) field() (*field, error) {
-	f := &field{at: p.tok.at}
-	n, err := p.name()
-	if err != nil {
-		return nil, err
-	}
-	f.alias, f.name = n, n
-	if p.isPunct(":") {
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		if f.name, err = p.name(); err != nil {
-			return nil, err
-		}
-	}
-	if p.isPunct("(") {
-		if f.args, err = p.arguments(); err != nil {
-			return nil, err
-		}
-	}
-	if err := p.rejectDirectives(); err != nil {
-		return nil, err
-	}
-	if p.isPunct("{") {
-		if f.sel, err = p.selectionSet(); err != nil {
-			return nil, err
-		}
-	}
-	return f, nil
-}
-
-func (p *parser) arguments() ([]*argument, error) {
-	if err := p.expectPunct("("); err != nil {
-		return nil, err
-	}
-	var args []*argument
-	for !p.isPunct(")") {
-		a := &argument{at: p.tok.at}
-		n, err := p.name()
-		if err != nil {
-			return nil, err
-		}
-		a.name = n
-		if err := p.expectPunct(":"); err != nil {
-			return nil, err
-		}
-		if a.val, err = p.value(false); err != nil {
-			return nil, err
-		}
-		for _, prev := range args {
-			if prev.name == a.name {
-				return nil, &syntaxError{msg: fmt.Sprintf("There can be only one argument named %q", a.name), at: a.at}
-			}
-		}
-		args = append(args, a)
-	}
-	if len(args) == 0 {
-		return nil, p.unexpected("Name")
-	}
-	return args, p.advance()
-}
-
-// value parses a value; constant values (variable defaults) cannot contain variables.
-func (p *parser) value(constant bool) (*value, error) {
-	v := &value{at: p.tok.at}
-	switch {
-	case p.isPunct("$"):
-		if constant {
-			return nil, p.errorf("Unexpected variable in a constant value")
-		}
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		n, err := p.name()
-		v.kind, v.text = valVariable, n
-		return v, err
-	case p.isPunct("["):
-		v.kind = valList
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		for !p.isPunct("]") {
-			if p.tok.kind == tokEOF {
-				return nil, p.unexpected(`"]"`)
-			}
-			item, err := p.value(constant)
-			if err != nil {
-				return nil, err
-			}
-			v.list = append(v.list, item)
-		}
-		return v, p.advance()
-	case p.isPunct("{"):
-		v.kind = valObject
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		for !p.isPunct("}") {
-			of := &objectField{at: p.tok.at}
-			n, err := p.name()
-			if err != nil {
-				return nil, err
-			}
-			of.name = n
-			if err := p.expectPunct(":"); err != nil {
-				return nil, err
-			}
-			if of.val, err = p.value(constant); err != nil {
-				return nil, err
-			}
-			for _, prev := range v.fields {
-				if prev.name == of.name {
-					return nil, &syntaxError{msg: fmt.Sprintf("There can be only one input field named %q", of.name), at: of.at}
-				}
-			}
-			v.fields = append(v.fields, of)
-		}
-		return v, p.advance()
-	}
-	switch p.tok.kind {
-	case tokInt:
-		v.kind = valInt
-	case tokFloat:
-		v.kind = valFloat
-	case tokString:
-		v.kind = valString
-	case tokName:
-		switch p.tok.text {
-		case "true", "false":
-			v.kind, v.b = valBool, p.tok.text == "true"
-		case "null":
-			v.kind = valNull
-		default:
-			v.kind = valEnum
-		}
-	default:
-		return nil, p.unexpected("a value")
-	}
-	v.text = p.tok.text
-	return v, p.advance()
-}
-
-// resolve turns a value into Go data, substituting variables: strings and enums become
-// string, numbers json.Number, lists []any, objects map[string]any; null and unset variables
-// become nil.
-func resolve(v *value, vars map[string]any) any {
-	switch v.kind {
-	case valVariable:
-		return vars[v.text]
-	case valInt, valFloat:
-		return json.Number(v.text)
-	case valString, valEnum:
-		return v.text
-	case valBool:
-		return v.b
-	case valNull:
-		return nil
-	case valList:
-		out := make([]any, 0, len(v.list))
-		for _, item := range v.list {
-			out = append(out, resolve(item, vars))
-		}
-		return out
-	case valObject:
-		out := make(map[string]any, len(v.fields))
-		for _, of := range v.fields {
-			out[of.name] = resolve(of.val, vars)
-		}
-		return out
-	}
-	return nil
-}
-
-// collectVariables calls fn for every variable referenced in the selection set.
-func collectVariables(sel []*field, fn func(name string, at pos)) {
-	var walk func(v *value)
-	walk = func(v *value) {
-		switch v.kind {
-		case valVariable:
-			fn(v.text, v.at)
-		case valList:
-			for _, item := range v.list {
-				walk(item)
-			}
-		case valObject:
-			for _, of := range v.fields {
-				walk(of.val)
-			}
-		}
-	}
-	for _, f := range sel {
-		for _, a := range f.args {
-			walk(a.val)
-		}
-		collectVariables(f.sel, fn)
-	}
-}
-
-// Execution.
-//
-// Schema subset (names as in Cloudflare's GraphQL Analytics API):
-//
-//	query { viewer { accounts(filter: {accountTag}) { workersInvocationsAdaptive(limit, filter, orderBy) {
-//	  sum       { requests errors subrequests wallTime cpuTimeUs clientDisconnects duration responseBodySize }
-//	  quantiles { wallTimeP25 … wallTimeP999 cpuTimeP25 … cpuTimeP999 (P25 P50 P75 P90 P99 P999)
-//	              durationP* responseBodySizeP* }
-//	  max / min { wallTime cpuTime duration responseBodySize }
-//	  avg       { sampleInterval }
-//	  dimensions { scriptName scriptVersion status datetime datetimeMinute datetimeFiveMinutes
-//	               datetimeFifteenMinutes datetimeHalfOfHour datetimeHour datetimeSixHours date }
-//	} } } }
-//
-// Times (wallTime, cpuTime, cpuTimeUs) are microseconds, as on Cloudflare. Fields the local
-// edge does not measure (subrequests, duration, responseBodySize) are 0. Time dimensions have
-// minute resolution: `datetime` is the start of the invocation's minute, and time filters
-// compare that minute.
-
-// Response is a GraphQL response: data is null when there are errors.
+// gqlResponse is a GraphQL response: data is null when there are errors.
 type gqlResponse struct {
 	Data   any        `json:"data"`
 	Errors []gqlError `json:"errors"`
@@ -802,12 +34,21 @@ type gqlLocation struct {
 	Column int `json:"column"`
 }
 
-// execError is a GraphQL error raised while validating or executing.
+// queryRules are the specification's validation rules but one: like Cloudflare's API, the
+// local edge does not insist that a variable's declared type match where it is used (its
+// own tutorial declares Time filters as `string` variables).
+var queryRules = func() *rules.Rules {
+	r := rules.NewDefaultRules()
+	r.RemoveRule(rules.VariablesInAllowedPositionRule.Name)
+	return r
+}()
+
+// execError is an error the resolver raises, at a field of the query.
 type execError struct {
 	msg  string
 	code string
 	path []any
-	at   pos
+	at   *ast.Position
 }
 
 func (e *execError) Error() string { return e.msg }
@@ -847,7 +88,7 @@ func (o *object) MarshalJSON() ([]byte, error) {
 	return []byte(b.String()), nil
 }
 
-// executor runs one operation.
+// executor resolves one validated operation.
 type executor struct {
 	rec       *Recorder
 	accountID string
@@ -860,126 +101,100 @@ func appendPath(path []any, elems ...any) []any {
 	return append(append(out, path...), elems...)
 }
 
-func (x *executor) errorf(f *field, path []any, code, format string, args ...any) error {
-	return &execError{msg: fmt.Sprintf(format, args...), code: code, path: path, at: f.at}
+func (x *executor) errorf(f *ast.Field, path []any, code, format string, args ...any) error {
+	return &execError{msg: fmt.Sprintf(format, args...), code: code, path: path, at: f.Position}
 }
 
-func (x *executor) unknownField(f *field, path []any, typ string) error {
-	return x.errorf(f, appendPath(path, f.alias), "validation", "Cannot query field %q on type %q.", f.name, typ)
-}
-
-func (x *executor) checkArgs(f *field, path []any, allowed ...string) (map[string]any, error) {
-	out := map[string]any{}
-	for _, a := range f.args {
-		ok := false
-		for _, name := range allowed {
-			ok = ok || a.name == name
+// fields lists the fields a selection set selects: fragments expanded (their type conditions
+// always hold, every type here being concrete), @skip and @include applied.
+func (x *executor) fields(set ast.SelectionSet) []*ast.Field {
+	var out []*ast.Field
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			if x.included(s.Directives) {
+				out = append(out, s)
+			}
+		case *ast.InlineFragment:
+			if x.included(s.Directives) {
+				out = append(out, x.fields(s.SelectionSet)...)
+			}
+		case *ast.FragmentSpread:
+			if x.included(s.Directives) && s.Definition != nil {
+				out = append(out, x.fields(s.Definition.SelectionSet)...)
+			}
 		}
-		if !ok {
-			return nil, x.errorf(f, appendPath(path, f.alias), "validation", "Unknown argument %q on field %q.", a.name, f.name)
+	}
+	return out
+}
+
+func (x *executor) included(ds ast.DirectiveList) bool {
+	for _, d := range ds {
+		if d.Name != "skip" && d.Name != "include" {
+			continue
 		}
-		out[a.name] = resolve(a.val, x.vars)
+		v, _ := d.ArgumentMap(x.vars)["if"].(bool)
+		if (d.Name == "skip") == v {
+			return false
+		}
 	}
-	return out, nil
+	return true
 }
 
-func (x *executor) leaf(f *field, path []any) error {
-	if f.sel != nil {
-		return x.errorf(f, appendPath(path, f.alias), "validation", "Field %q must not have a selection since it is a scalar.", f.name)
-	}
-	if len(f.args) > 0 {
-		return x.errorf(f, appendPath(path, f.alias), "validation", "Unknown argument %q on field %q.", f.args[0].name, f.name)
-	}
-	return nil
-}
-
-func (x *executor) needsSelection(f *field, path []any, typ string) error {
-	if f.sel == nil {
-		return x.errorf(f, appendPath(path, f.alias), "validation", "Field %q of type %q must have a selection of subfields.", f.name, typ)
-	}
-	return nil
-}
-
-func (x *executor) query(sel []*field) (*object, error) {
+func (x *executor) query(set ast.SelectionSet) (*object, error) {
 	out := newObject()
-	for _, f := range sel {
-		switch f.name {
+	for _, f := range x.fields(set) {
+		switch f.Name {
 		case "__typename":
-			out.set(f.alias, "Query")
+			out.set(f.Alias, "Query")
 		case "viewer":
-			if _, err := x.checkArgs(f, nil); err != nil {
-				return nil, err
-			}
-			if err := x.needsSelection(f, nil, "viewer"); err != nil {
-				return nil, err
-			}
-			v, err := x.viewer(f, []any{f.alias})
+			v, err := x.viewer(f, []any{f.Alias})
 			if err != nil {
 				return nil, err
 			}
-			out.set(f.alias, v)
-		default:
-			return nil, x.unknownField(f, nil, "Query")
+			out.set(f.Alias, v)
 		}
 	}
 	return out, nil
 }
 
-func (x *executor) viewer(vf *field, path []any) (*object, error) {
+func (x *executor) viewer(vf *ast.Field, path []any) (*object, error) {
 	out := newObject()
-	for _, f := range vf.sel {
-		switch f.name {
+	for _, f := range x.fields(vf.SelectionSet) {
+		switch f.Name {
 		case "__typename":
-			out.set(f.alias, "viewer")
+			out.set(f.Alias, "viewer")
 		case "accounts":
-			args, err := x.checkArgs(f, path, "filter")
-			if err != nil {
-				return nil, err
-			}
-			if err := x.needsSelection(f, path, "account"); err != nil {
-				return nil, err
-			}
-			filter, _ := args["filter"].(map[string]any)
-			tag, ok := filter["accountTag"].(string)
-			if !ok || tag == "" {
-				return nil, x.errorf(f, appendPath(path, f.alias), "validation", "accounts: filter must set accountTag")
-			}
-			for k := range filter {
-				if k != "accountTag" {
-					return nil, x.errorf(f, appendPath(path, f.alias), "validation", "accounts: unsupported filter field %q", k)
-				}
+			filter, _ := f.ArgumentMap(x.vars)["filter"].(map[string]any)
+			tag, _ := filter["accountTag"].(string)
+			if tag == "" {
+				return nil, x.errorf(f, appendPath(path, f.Alias), "validation", "accounts: filter must set accountTag")
 			}
 			if tag != x.accountID {
-				return nil, x.errorf(f, appendPath(path, f.alias), "authz", "not authorized for that account")
+				return nil, x.errorf(f, appendPath(path, f.Alias), "authz", "not authorized for that account")
 			}
-			acct, err := x.account(f, appendPath(path, f.alias, 0))
+			acct, err := x.account(f, appendPath(path, f.Alias, 0))
 			if err != nil {
 				return nil, err
 			}
-			out.set(f.alias, []any{acct})
-		case "zones":
-			return nil, x.errorf(f, appendPath(path, f.alias), "validation", "zones are not supported by the local edge; query accounts")
-		default:
-			return nil, x.unknownField(f, path, "viewer")
+			out.set(f.Alias, []any{acct})
 		}
 	}
 	return out, nil
 }
 
-func (x *executor) account(af *field, path []any) (*object, error) {
+func (x *executor) account(af *ast.Field, path []any) (*object, error) {
 	out := newObject()
-	for _, f := range af.sel {
-		switch f.name {
+	for _, f := range x.fields(af.SelectionSet) {
+		switch f.Name {
 		case "__typename":
-			out.set(f.alias, "account")
+			out.set(f.Alias, "account")
 		case "workersInvocationsAdaptive":
-			rows, err := x.workersInvocations(f, appendPath(path, f.alias))
+			rows, err := x.workersInvocations(f, appendPath(path, f.Alias))
 			if err != nil {
 				return nil, err
 			}
-			out.set(f.alias, rows)
-		default:
-			return nil, x.unknownField(f, path, "account")
+			out.set(f.Alias, rows)
 		}
 	}
 	return out, nil
@@ -1077,72 +292,33 @@ type group struct {
 
 const maxLimit = 10000
 
-func (x *executor) workersInvocations(f *field, path []any) ([]any, error) {
+func (x *executor) workersInvocations(f *ast.Field, path []any) ([]any, error) {
 	errf := func(format string, args ...any) error {
-		return &execError{msg: fmt.Sprintf(format, args...), code: "validation", path: path, at: f.at}
+		return &execError{msg: fmt.Sprintf(format, args...), code: "validation", path: path, at: f.Position}
 	}
-	args, err := x.checkArgs(f, path[:len(path)-1], "limit", "filter", "orderBy")
-	if err != nil {
-		return nil, err
+	args := f.ArgumentMap(x.vars)
+	limit, ok := toInt(args["limit"])
+	if !ok || limit < 0 {
+		return nil, errf("limit must be a non-negative integer")
 	}
-	if err := x.needsSelection(f, path[:len(path)-1], "AccountWorkersInvocationsAdaptive"); err != nil {
-		return nil, err
-	}
-	limit := maxLimit
-	if v, ok := args["limit"]; ok && v != nil {
-		n, ok := toInt(v)
-		if !ok || n < 0 {
-			return nil, errf("limit must be a non-negative integer")
-		}
-		if n > maxLimit {
-			return nil, errf("limit must be less than or equal to %d", maxLimit)
-		}
-		limit = n
+	if limit > maxLimit {
+		return nil, errf("limit must be less than or equal to %d", maxLimit)
 	}
 	pred, err := compileFilter(args["filter"])
 	if err != nil {
 		return nil, errf("filter: %v", err)
 	}
 
-	// Validate the selection and collect the dimensions to group by.
+	// The dimensions to group by, in selection order.
 	var dims []string
-	for _, sf := range f.sel {
-		var allowed func(string) bool
-		typ := ""
-		switch sf.name {
-		case "__typename":
+	sections := x.fields(f.SelectionSet)
+	for _, sf := range sections {
+		if sf.Name != "dimensions" {
 			continue
-		case "sum":
-			allowed, typ = func(n string) bool { return contains(sumFields, n) }, "AccountWorkersInvocationsAdaptiveSum"
-		case "quantiles":
-			allowed, typ = func(n string) bool { _, _, ok := quantileField(n); return ok }, "AccountWorkersInvocationsAdaptiveQuantiles"
-		case "max", "min":
-			allowed, typ = func(n string) bool { return contains(minMaxFields, n) }, "AccountWorkersInvocationsAdaptive"+strings.ToUpper(sf.name[:1])+sf.name[1:]
-		case "avg":
-			allowed, typ = func(n string) bool { return n == "sampleInterval" }, "AccountWorkersInvocationsAdaptiveAvg"
-		case "dimensions":
-			allowed, typ = isDimension, "AccountWorkersInvocationsAdaptiveDimensions"
-		default:
-			return nil, x.unknownField(sf, path, "AccountWorkersInvocationsAdaptive")
 		}
-		if len(sf.args) > 0 {
-			return nil, x.errorf(sf, appendPath(path, sf.alias), "validation", "Unknown argument %q on field %q.", sf.args[0].name, sf.name)
-		}
-		if err := x.needsSelection(sf, path, typ); err != nil {
-			return nil, err
-		}
-		for _, leaf := range sf.sel {
-			if leaf.name == "__typename" {
-				continue
-			}
-			if !allowed(leaf.name) {
-				return nil, x.unknownField(leaf, appendPath(path, sf.alias), typ)
-			}
-			if err := x.leaf(leaf, appendPath(path, sf.alias)); err != nil {
-				return nil, err
-			}
-			if sf.name == "dimensions" && !contains(dims, leaf.name) {
-				dims = append(dims, leaf.name)
+		for _, leaf := range x.fields(sf.SelectionSet) {
+			if leaf.Name != "__typename" && !contains(dims, leaf.Name) {
+				dims = append(dims, leaf.Name)
 			}
 		}
 	}
@@ -1181,20 +357,20 @@ func (x *executor) workersInvocations(f *field, path []any) ([]any, error) {
 	out := make([]any, 0, len(rows))
 	for _, g := range rows {
 		row := newObject()
-		for _, sf := range f.sel {
-			if sf.name == "__typename" {
-				row.set(sf.alias, "AccountWorkersInvocationsAdaptive")
+		for _, sf := range sections {
+			if sf.Name == "__typename" {
+				row.set(sf.Alias, typeDataset)
 				continue
 			}
 			sub := newObject()
-			for _, leaf := range sf.sel {
-				if leaf.name == "__typename" {
-					sub.set(leaf.alias, "AccountWorkersInvocationsAdaptive"+strings.ToUpper(sf.name[:1])+sf.name[1:])
+			for _, leaf := range x.fields(sf.SelectionSet) {
+				if leaf.Name == "__typename" {
+					sub.set(leaf.Alias, sf.Definition.Type.Name())
 					continue
 				}
-				sub.set(leaf.alias, fieldValue(g, dims, sf.name, leaf.name))
+				sub.set(leaf.Alias, fieldValue(g, dims, sf.Name, leaf.Name))
 			}
-			row.set(sf.alias, sub)
+			row.set(sf.Alias, sub)
 		}
 		out = append(out, row)
 	}
@@ -1317,6 +493,8 @@ func sortGroups(rows []*group, orders []order) {
 
 func toInt(v any) (int, bool) {
 	switch n := v.(type) {
+	case int64:
+		return int(n), true
 	case json.Number:
 		i, err := n.Int64()
 		return int(i), err == nil
@@ -1476,100 +654,78 @@ func compileCondition(key string, val any) (func(bucketKey) bool, error) {
 
 func bucketTime(k bucketKey) time.Time { return time.Unix(k.minute*60, 0).UTC() }
 
-// execute parses and runs a query for the given account.
+// execute parses, validates and resolves a query for the given account.
 func (r *Recorder) execute(accountID, query string, vars map[string]any, operationName string) gqlResponse {
-	doc, err := parseQuery(query)
-	if err != nil {
-		var se *syntaxError
-		if !errors.As(err, &se) {
-			return errorResponse(gqlError{Message: err.Error(), Extensions: map[string]any{"code": "parsing"}})
-		}
-		return errorResponse(gqlError{
-			Message:    se.Error(),
-			Locations:  []gqlLocation{{se.at.line, se.at.col}},
-			Extensions: map[string]any{"code": "parsing"},
-		})
+	doc, errs := gqlparser.LoadQueryWithRules(schema, query, queryRules)
+	if len(errs) > 0 {
+		return gqlErrors(errs)
 	}
 	op, gerr := pickOperation(doc, operationName)
 	if gerr != nil {
-		return errorResponse(*gerr)
+		return gqlResponse{Errors: []gqlError{*gerr}}
 	}
-	resolved, gerr := coerceVariables(op, vars)
-	if gerr != nil {
-		return errorResponse(*gerr)
+	coerced, err := validator.VariableValues(schema, op, vars)
+	if err != nil {
+		return gqlErrors(gqlerror.List{asGQLError(err)})
 	}
-	x := &executor{rec: r, accountID: accountID, vars: resolved, now: r.clock()}
-	data, err := x.query(op.sel)
+	x := &executor{rec: r, accountID: accountID, vars: coerced, now: r.clock()}
+	data, err := x.query(op.SelectionSet)
 	if err != nil {
 		var ee *execError
 		if !errors.As(err, &ee) {
-			return errorResponse(gqlError{Message: err.Error(), Extensions: map[string]any{"code": "internal"}})
+			return gqlResponse{Errors: []gqlError{{Message: err.Error(), Extensions: map[string]any{"code": "internal"}}}}
 		}
-		return errorResponse(gqlError{
-			Message:    ee.msg,
-			Path:       ee.path,
-			Locations:  []gqlLocation{{ee.at.line, ee.at.col}},
-			Extensions: map[string]any{"code": ee.code, "timestamp": x.now.UTC().Format(time.RFC3339Nano)},
-		})
+		e := gqlError{Message: ee.msg, Path: ee.path, Extensions: map[string]any{"code": ee.code, "timestamp": x.now.UTC().Format(time.RFC3339Nano)}}
+		if ee.at != nil {
+			e.Locations = []gqlLocation{{ee.at.Line, ee.at.Column}}
+		}
+		return gqlResponse{Errors: []gqlError{e}}
 	}
 	return gqlResponse{Data: data}
 }
 
+func asGQLError(err error) *gqlerror.Error {
+	var ge *gqlerror.Error
+	if errors.As(err, &ge) {
+		return ge
+	}
+	return gqlerror.Wrap(err)
+}
+
+// gqlErrors renders gqlparser's errors: parse errors have no rule, validation errors name
+// the one they break.
+func gqlErrors(list gqlerror.List) gqlResponse {
+	out := gqlResponse{}
+	for _, e := range list {
+		code := "validation"
+		if e.Rule == "" && len(e.Path) == 0 {
+			code = "parsing"
+		}
+		ge := gqlError{Message: e.Message, Extensions: map[string]any{"code": code}}
+		for _, l := range e.Locations {
+			ge.Locations = append(ge.Locations, gqlLocation{l.Line, l.Column})
+		}
+		for _, p := range e.Path {
+			ge.Path = append(ge.Path, p)
+		}
+		out.Errors = append(out.Errors, ge)
+	}
+	return out
+}
+
 func errorResponse(e gqlError) gqlResponse { return gqlResponse{Errors: []gqlError{e}} }
 
-func pickOperation(doc *document, name string) (*operation, *gqlError) {
+func pickOperation(doc *ast.QueryDocument, name string) (*ast.OperationDefinition, *gqlError) {
 	if name == "" {
-		if len(doc.ops) > 1 {
+		if len(doc.Operations) > 1 {
 			return nil, &gqlError{Message: "Must provide operation name if query contains multiple operations.", Extensions: map[string]any{"code": "validation"}}
 		}
-		return doc.ops[0], nil
+		return doc.Operations[0], nil
 	}
-	for _, op := range doc.ops {
-		if op.name == name {
-			return op, nil
-		}
+	if op := doc.Operations.ForName(name); op != nil {
+		return op, nil
 	}
 	return nil, &gqlError{Message: fmt.Sprintf("Unknown operation named %q.", name), Extensions: map[string]any{"code": "validation"}}
-}
-
-// coerceVariables applies defaults, checks required variables and that every variable used
-// is defined. Values are not type-checked beyond what the resolvers need.
-func coerceVariables(op *operation, given map[string]any) (map[string]any, *gqlError) {
-	out := map[string]any{}
-	for _, d := range op.vars {
-		v, ok := given[d.name]
-		if !ok && d.def != nil {
-			v, ok = resolve(d.def, nil), true
-		}
-		if (!ok || v == nil) && d.typ.nonNull {
-			return nil, &gqlError{
-				Message:    fmt.Sprintf("Variable \"$%s\" of required type %q was not provided.", d.name, d.typ.String()),
-				Locations:  []gqlLocation{{d.at.line, d.at.col}},
-				Extensions: map[string]any{"code": "validation"},
-			}
-		}
-		out[d.name] = v
-	}
-	var undefined *gqlError
-	collectVariables(op.sel, func(name string, at pos) {
-		if _, ok := out[name]; !ok && undefined == nil && !declared(op, name) {
-			undefined = &gqlError{
-				Message:    fmt.Sprintf("Variable \"$%s\" is not defined.", name),
-				Locations:  []gqlLocation{{at.line, at.col}},
-				Extensions: map[string]any{"code": "validation"},
-			}
-		}
-	})
-	return out, undefined
-}
-
-func declared(op *operation, name string) bool {
-	for _, d := range op.vars {
-		if d.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // maxBodyBytes bounds a GraphQL request body.

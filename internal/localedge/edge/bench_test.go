@@ -1,4 +1,4 @@
-package edge
+package edge_test
 
 import (
 	"context"
@@ -6,9 +6,14 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
 // benchLoad sends n GET requests from `clients` goroutines to url with the given headers and
@@ -26,9 +31,7 @@ func benchLoad(b *testing.B, url string, header http.Header, host string, n, cli
 	}
 	close(next)
 	for range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range next {
 				req, _ := http.NewRequest(http.MethodGet, url, nil)
 				req.Header = header.Clone()
@@ -47,7 +50,7 @@ func benchLoad(b *testing.B, url string, header http.Header, host string, n, cli
 				}
 				latencies[i] = time.Since(start)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if failure != nil {
@@ -66,60 +69,60 @@ func reportLatencies(b *testing.B, latencies []time.Duration, elapsed time.Durat
 // BenchmarkEdgeThroughput compares a trivial Worker through the edge (host matching, proxy,
 // analytics) with the same Worker asked from Miniflare directly: the ratio is the edge's cost.
 func BenchmarkEdgeThroughput(b *testing.B) {
-	te := startTestEdge(b)
-	te.deploy(b, "bench", "ok", true)
-	te.waitFor(b, "bench.localhost", "ok", 10*time.Second)
+	e := newEnv(b)
+	e.deploy(b, "bench", "ok", true)
 	const requests, clients = 2000, 8
 	b.Run("through_edge", func(b *testing.B) {
 		for b.Loop() {
 			start := time.Now()
-			reportLatencies(b, benchLoad(b, te.url+"/", http.Header{}, "bench.localhost", requests, clients), time.Since(start))
+			reportLatencies(b, benchLoad(b, e.EdgeURL+"/", http.Header{}, "bench.localhost", requests, clients), time.Since(start))
 		}
 	})
 	b.Run("miniflare_direct", func(b *testing.B) {
 		for b.Loop() {
 			start := time.Now()
-			header := http.Header{scriptHeader: {"bench"}}
-			reportLatencies(b, benchLoad(b, "http://"+te.edge.rt.Address()+"/", header, "bench.localhost", requests, clients), time.Since(start))
+			header := http.Header{runtime.ScriptHeader: {"bench"}}
+			reportLatencies(b, benchLoad(b, "http://"+e.Edge.RuntimeAddress()+"/", header, "bench.localhost", requests, clients), time.Since(start))
 		}
 	})
 }
 
-// BenchmarkDeployToServe measures the time from a deploy's API call returning to the first
-// request served by the new version.
+// BenchmarkDeployToServe measures a deploy's API call, which returns once the new version
+// serves (validation in the runtime, the store write, the runtime's apply), and checks that
+// the first request after it is served by the new version.
 func BenchmarkDeployToServe(b *testing.B) {
-	te := startTestEdge(b)
-	te.deploy(b, "live", "v0", true)
-	te.waitFor(b, "live.localhost", "v0", 10*time.Second)
+	e := newEnv(b)
+	e.deploy(b, "live", "v0", true)
 	i := 0
 	for b.Loop() {
 		i++
 		want := fmt.Sprintf("v%d", i)
-		te.deploy(b, "live", want, false)
-		te.waitFor(b, "live.localhost", want, 10*time.Second)
+		e.deploy(b, "live", want, false)
+		e.want(b, "live.localhost", "/", http.StatusOK, want)
 	}
 }
 
-// BenchmarkEdgeColdStart measures starting the edge (Node, Miniflare) with one deployed
-// Worker until it serves its first request.
+// BenchmarkEdgeColdStart measures starting an edge (Node, Miniflare) over a deployed Worker
+// until it serves its first request.
 func BenchmarkEdgeColdStart(b *testing.B) {
-	te := startTestEdge(b)
-	te.deploy(b, "cold", "warm", true)
-	cfg := te.edge.cfg
+	e := newEnv(b)
+	e.deploy(b, "cold", "warm", true)
 	for b.Loop() {
-		e, err := Start(context.Background(), Config{API: cfg.API, Runtime: cfg.Runtime})
+		workers, err := edge.Start(context.Background(), edge.Config{API: e.Server, Runtime: runtime.Options{
+			PersistDir: b.TempDir(), APIAddress: strings.TrimPrefix(e.URL, "http://"), APIToken: edgetest.Token, AccountID: edgetest.AccountID,
+		}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		req, _ := http.NewRequest(http.MethodGet, "http://"+e.rt.Address()+"/", nil)
-		req.Header.Set(scriptHeader, "cold")
+		req, _ := http.NewRequest(http.MethodGet, "http://"+workers.RuntimeAddress()+"/", nil)
+		req.Header.Set(runtime.ScriptHeader, "cold")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil || res.StatusCode != http.StatusOK {
 			b.Fatalf("first request after a cold start: %v %v", res, err)
 		}
 		_ = res.Body.Close()
 		b.StopTimer()
-		_ = e.Close()
+		_ = workers.Close()
 		b.StartTimer()
 	}
 }

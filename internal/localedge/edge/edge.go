@@ -2,12 +2,10 @@ package edge
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"html"
 	"io"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/analytics"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
@@ -32,20 +31,29 @@ type Config struct {
 	Runtime runtime.Options
 	// Record also receives every served request (the API's analytics always do).
 	Record func(analytics.Invocation)
-	// Log receives sync diagnostics (Workers that fail to start).
+	// Log receives sync diagnostics (Workers that fail to start, crons that fail).
 	Log io.Writer
+	// Clock drives cron triggers; nil means the wall clock.
+	Clock Clock
+	// OnScheduled, when set, receives every cron trigger the edge ran, after it ran.
+	OnScheduled func(ScheduledRun)
 }
 
 // Edge serves the deployed Workers.
 type Edge struct {
-	cfg     Config
-	rt      *runtime.Runtime
-	state   atomic.Pointer[served]
-	changed chan struct{}
-	done    chan struct{}
-	wg      sync.WaitGroup
+	cfg   Config
+	rt    *runtime.Runtime
+	clock Clock
+	state atomic.Pointer[served]
+	done  chan struct{}
+	wg    sync.WaitGroup
 
-	syncMu sync.Mutex
+	syncs          syncs
+	applyMu        sync.Mutex // one apply at a time, so generations are served in order
+	applies        atomic.Int64
+	stopFollow     func()
+	stopValidating func()
+	cronsChanged   chan struct{}
 }
 
 // served is what the edge serves since the last sync, swapped as one so that a request sees
@@ -53,68 +61,64 @@ type Edge struct {
 type served struct {
 	table    *Table
 	failures map[string]string
+	crons    []cronJob
 }
 
 // Start starts the runtime, serves the current deployments, and follows every later change
-// made through the API.
+// made through the API: a write that changes what the edge runs is acknowledged only once the
+// runtime serves it (or after the API's DeployWait). It also validates uploads in the runtime
+// and runs cron triggers.
 func Start(ctx context.Context, cfg Config) (*Edge, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = wallClock{}
 	}
 	rt, err := runtime.Start(ctx, cfg.Runtime)
 	if err != nil {
 		return nil, err
 	}
-	e := &Edge{cfg: cfg, rt: rt, changed: make(chan struct{}, 1), done: make(chan struct{})}
-	e.state.Store(&served{table: NewTable(nil, localedge.Routing{})})
-	if err := e.Sync(ctx); err != nil {
+	e := &Edge{cfg: cfg, rt: rt, clock: cfg.Clock, done: make(chan struct{}), cronsChanged: make(chan struct{}, 1)}
+	e.syncs.init()
+	e.state.Store(&served{table: NewTable(deploy.Snapshot{})})
+	// Follow before the first sync: a write acknowledged from here on is waited for, and one
+	// acknowledged before is in the snapshot the first sync reads. Either way it is served.
+	e.stopFollow = cfg.API.FollowDeploys(e.follow)
+	if err := e.syncNow(ctx); err != nil {
+		e.stopFollow()
 		_ = rt.Close()
 		return nil, err
 	}
-	cfg.API.OnChange(func() {
-		select {
-		case e.changed <- struct{}{}:
-		default:
-		}
-	})
-	e.wg.Add(1)
-	go e.follow()
+	e.stopValidating = cfg.API.ValidateUploads(rt.Validate)
+	e.wg.Add(2)
+	go e.syncLoop()
+	go e.runCrons()
 	return e, nil
 }
 
-// follow re-syncs after API changes; bursts of changes collapse into one sync.
-func (e *Edge) follow() {
-	defer e.wg.Done()
-	for {
-		select {
-		case <-e.done:
-			return
-		case <-e.changed:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if err := e.Sync(ctx); err != nil {
-			fmt.Fprintf(e.cfg.Log, "servicesdo local edge: cannot apply the latest deployments: %v\n", err)
-		}
-		cancel()
-	}
-}
-
 // Sync makes the runtime and the routing table match the API's deployments now.
-func (e *Edge) Sync(ctx context.Context) error {
-	e.syncMu.Lock()
-	defer e.syncMu.Unlock()
-	scripts, routing, err := e.cfg.API.Deployed()
+func (e *Edge) Sync(ctx context.Context) error { return e.syncNow(ctx) }
+
+// apply reads the API's snapshot and makes the runtime serve it.
+func (e *Edge) apply(ctx context.Context) error {
+	snap, err := e.cfg.API.Snapshot()
 	if err != nil {
 		return err
 	}
-	result, err := e.rt.Apply(ctx, toSnapshot(scripts))
+	e.applies.Add(1)
+	result, err := e.rt.Apply(ctx, snap)
 	if err != nil {
 		return err
 	}
 	for script, msg := range result.Failed {
 		fmt.Fprintf(e.cfg.Log, "servicesdo local edge: Worker %q failed to start and is not served: %s\n", script, msg)
 	}
-	e.state.Store(&served{table: NewTable(scripts, routing), failures: result.Failed})
+	e.state.Store(&served{table: NewTable(snap), failures: result.Failed, crons: e.cronJobs(snap)})
+	select {
+	case e.cronsChanged <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -127,8 +131,18 @@ func (e *Edge) Failures() map[string]string {
 	return out
 }
 
-// Close stops following changes and stops the runtime.
+// Applies counts the snapshots handed to the runtime so far (each builds a Miniflare
+// instance): deploys made together share one.
+func (e *Edge) Applies() int64 { return e.applies.Load() }
+
+// RuntimeAddress is where the Workers runtime itself serves (requests name their script in
+// the x-servicesdo-script header), for diagnostics and benchmarks.
+func (e *Edge) RuntimeAddress() string { return e.rt.Address() }
+
+// Close stops following changes, running crons and validating uploads, and stops the runtime.
 func (e *Edge) Close() error {
+	e.stopFollow()
+	e.stopValidating()
 	close(e.done)
 	e.wg.Wait()
 	return e.rt.Close()
@@ -175,14 +189,19 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("Worker %q failed to start: %s", script, msg), http.StatusServiceUnavailable)
 		return
 	}
+	if isScheduledPath(r.URL.Path) {
+		e.serveScheduled(w, r, script)
+		return
+	}
 	r.Header.Set(scriptHeader, script)
-	start := time.Now()
+	r.Header.Del(runtime.TriggerHeader)
+	start, at := time.Now(), e.clock.Now()
 	sw := &statusWriter{ResponseWriter: w}
 	e.rt.ServeHTTP(sw, r)
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
-	inv := analytics.Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: start}
+	inv := analytics.Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: at}
 	e.cfg.API.Analytics().Record(inv)
 	if e.cfg.Record != nil {
 		e.cfg.Record(inv)
@@ -208,69 +227,4 @@ func (e *Edge) notFound(w http.ResponseWriter, r *http.Request, t *Table) {
 	}
 	fmt.Fprintf(&b, "</body></html>\n")
 	_, _ = io.WriteString(w, b.String())
-}
-
-// toSnapshot turns the API's deployments into the runtime's snapshot.
-func toSnapshot(scripts []localedge.DeployedScript) runtime.Snapshot {
-	snap := runtime.Snapshot{Scripts: []runtime.Script{}}
-	for _, s := range scripts {
-		if len(s.Versions) == 0 {
-			continue
-		}
-		rs := runtime.Script{Name: s.Name}
-		for _, v := range s.Versions {
-			rv := runtime.Version{ID: v.ID, MainModule: v.MainModule, ServiceWorker: v.ServiceWorker, CompatibilityDate: v.CompatibilityDate, CompatibilityFlags: v.CompatibilityFlags}
-			for _, m := range v.Modules {
-				rv.Modules = append(rv.Modules, runtime.Module{Name: m.Name, ContentType: m.ContentType, Content: m.Content})
-			}
-			for _, b := range v.Bindings {
-				if rb, ok := toBinding(b); ok {
-					rv.Bindings = append(rv.Bindings, rb)
-				}
-			}
-			rs.Versions = append(rs.Versions, rv)
-		}
-		for _, sp := range s.Splits {
-			rs.Deployment = append(rs.Deployment, runtime.Split{VersionID: sp.VersionID, Percentage: sp.Percentage})
-		}
-		for _, c := range s.Classes {
-			rs.DOClasses = append(rs.DOClasses, runtime.DOClass{Class: c.Class, SQLite: c.SQLite, NamespaceID: c.NamespaceID})
-		}
-		snap.Scripts = append(snap.Scripts, rs)
-	}
-	sort.Slice(snap.Scripts, func(i, j int) bool { return snap.Scripts[i].Name < snap.Scripts[j].Name })
-	return snap
-}
-
-func toBinding(b map[string]any) (runtime.Binding, bool) {
-	str := func(k string) string { s, _ := b[k].(string); return s }
-	rb := runtime.Binding{Type: str("type"), Name: str("name")}
-	switch rb.Type {
-	case runtime.BindingPlainText, runtime.BindingSecretText:
-		rb.Text = str("text")
-	case runtime.BindingJSON:
-		raw, err := json.Marshal(b["json"])
-		if err != nil {
-			return rb, false
-		}
-		rb.JSON = raw
-	case runtime.BindingKVNamespace:
-		rb.NamespaceID = str("namespace_id")
-	case runtime.BindingR2Bucket:
-		rb.BucketName, rb.Jurisdiction = str("bucket_name"), str("jurisdiction")
-	case runtime.BindingDurableObject:
-		rb.ClassName, rb.ScriptName = str("class_name"), str("script_name")
-	case runtime.BindingService:
-		rb.Service, rb.Entrypoint = str("service"), str("entrypoint")
-	case runtime.BindingRateLimit:
-		rb.NamespaceID = str("namespace_id")
-		if simple, ok := b["simple"].(map[string]any); ok {
-			limit, _ := simple["limit"].(float64)
-			period, _ := simple["period"].(float64)
-			rb.Limit, rb.Period = int64(limit), int64(period)
-		}
-	default:
-		return rb, false
-	}
-	return rb, true
 }

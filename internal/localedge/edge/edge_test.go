@@ -1,204 +1,374 @@
-package edge
+package edge_test
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
-	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/analytics"
-	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 )
-
-const (
-	testAccount = "acc00000000000000000000000edge01"
-	testToken   = "edge-test-token"
-	testZone    = "20ne00000000000000000000000edge1"
-)
-
-type testEdge struct {
-	api     *localedge.Server
-	client  *cloudflare.Client
-	edge    *Edge
-	url     string
-	mu      sync.Mutex
-	records []analytics.Invocation
-}
-
-func startTestEdge(t testing.TB) *testEdge {
-	t.Helper()
-	dir := runtime.NodeDir("")
-	if err := runtime.CheckInstalled(dir); err != nil {
-		t.Skip(err.Error())
-	}
-	api, err := localedge.New(localedge.Config{AccountID: testAccount, Token: testToken, Zones: map[string]string{testZone: "example.com"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiSrv := httptest.NewServer(api)
-	te := &testEdge{api: api}
-	te.client, err = cloudflare.New(cloudflare.Config{AccountID: testAccount, APIToken: testToken, BaseURL: apiSrv.URL + localedge.APIPrefix})
-	if err != nil {
-		t.Fatal(err)
-	}
-	te.edge, err = Start(context.Background(), Config{
-		API: api,
-		Runtime: runtime.Options{
-			PersistDir: t.TempDir(), APIAddress: strings.TrimPrefix(apiSrv.URL, "http://"), APIToken: testToken, AccountID: testAccount,
-			DrainDelay: 200 * time.Millisecond,
-		},
-		Record: func(inv analytics.Invocation) {
-			te.mu.Lock()
-			defer te.mu.Unlock()
-			te.records = append(te.records, inv)
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	edgeSrv := httptest.NewServer(te.edge)
-	te.url = edgeSrv.URL
-	t.Cleanup(func() {
-		edgeSrv.Close()
-		_ = te.edge.Close()
-		apiSrv.Close()
-		_ = api.Close()
-	})
-	return te
-}
-
-func (te *testEdge) deploy(t testing.TB, name, body string, workersDev bool) {
-	t.Helper()
-	code := fmt.Sprintf("export default { async fetch(request, env) { return new Response(%q) } }", body)
-	if _, err := te.client.UploadScript(context.Background(), cloudflare.ScriptUpload{
-		Name: name, MainModule: "index.js", CompatibilityDate: "2025-01-01",
-		Modules: []cloudflare.Module{{Name: "index.js", Content: []byte(code)}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if workersDev {
-		if _, err := te.client.SetScriptSubdomain(context.Background(), name, true, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func (te *testEdge) get(host, path string) (int, string, error) {
-	req, _ := http.NewRequest(http.MethodGet, te.url+path, nil)
-	req.Host = host
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	return res.StatusCode, string(body), err
-}
-
-// waitFor polls until the host answers want, within the deadline.
-func (te *testEdge) waitFor(t testing.TB, host, want string, deadline time.Duration) time.Duration {
-	t.Helper()
-	start := time.Now()
-	var last string
-	for time.Since(start) < deadline {
-		_, body, err := te.get(host, "/")
-		if err == nil && body == want {
-			return time.Since(start)
-		}
-		last = fmt.Sprint(body, err)
-		time.Sleep(20 * time.Millisecond) // polling interval, not synchronisation
-	}
-	t.Fatalf("%s never answered %q within %s; last answer %q", host, want, deadline, last)
-	return 0
-}
 
 func TestEdgeServesDeployedWorkers(t *testing.T) {
-	te := startTestEdge(t)
-	te.deploy(t, "hello", "hello v1", true)
-	te.waitFor(t, "hello.localhost", "hello v1", 10*time.Second)
-
-	// A redeploy is live within a second of the API call.
-	te.deploy(t, "hello", "hello v2", true)
-	if took := te.waitFor(t, "hello.localhost", "hello v2", 5*time.Second); took > 2*time.Second {
-		t.Logf("redeploy took %s to go live", took)
-	}
+	t.Parallel()
+	e := newEnv(t)
+	e.deploy(t, "hello", "hello v1", true)
+	e.want(t, "hello.localhost", "/", http.StatusOK, "hello v1")
+	e.deploy(t, "hello", "hello v2", true)
+	e.want(t, "hello.localhost", "/", http.StatusOK, "hello v2")
 
 	// Routes and custom domains match on the Host header.
-	te.deploy(t, "shop", "shop", false)
-	if _, err := te.client.CreateRoute(context.Background(), testZone, "shop.example.com/*", "shop"); err != nil {
+	e.deploy(t, "shop", "shop", false)
+	if _, err := e.client.CreateRoute(e.ctx, edgetest.ZoneID, "shop.example.com/*", "shop"); err != nil {
 		t.Fatal(err)
 	}
-	te.waitFor(t, "shop.example.com", "shop", 5*time.Second)
+	e.want(t, "shop.example.com", "/cart", http.StatusOK, "shop")
 
-	status, body, err := te.get("nobody.example.org", "/x")
-	if err != nil || status != http.StatusNotFound || !strings.Contains(body, "<li>hello</li>") || !strings.Contains(body, "<li>shop</li>") {
-		t.Fatalf("unknown host: %d %q %v", status, body, err)
+	status, body := e.Get("nobody.example.org", "/x")
+	if status != http.StatusNotFound || !strings.Contains(body, "<li>hello</li>") || !strings.Contains(body, "<li>shop</li>") {
+		t.Fatalf("unknown host: %d %q", status, body)
 	}
-
-	te.mu.Lock()
-	defer te.mu.Unlock()
-	var served int
-	for _, r := range te.records {
+	served := 0
+	for _, r := range e.Records() {
 		if r.Script == "shop" && r.Status == 200 && r.Version != "" {
 			served++
 		}
 	}
-	if served == 0 {
-		t.Fatalf("no analytics record for shop with a version: %+v", te.records)
+	if served != 1 {
+		t.Fatalf("%d analytics records of shop with a version, want 1: %+v", served, e.Records())
 	}
 }
 
-func TestEdgeIsolatesStartupFailure(t *testing.T) {
-	te := startTestEdge(t)
-	te.deploy(t, "good", "good", true)
-	if _, err := te.client.UploadScript(context.Background(), cloudflare.ScriptUpload{
-		Name: "broken", MainModule: "index.js", CompatibilityDate: "2025-01-01",
-		Modules: []cloudflare.Module{{Name: "index.js", Content: []byte(`throw new Error("boom at startup"); export default {}`)}},
+const rywJS = `export default { fetch(request, env) { return new Response([env.GREETING, env.TOKEN ?? "-"].join("|")) } }`
+
+const counterJS = `
+import { DurableObject } from "cloudflare:workers";
+export class Counter extends DurableObject {
+  async fetch() {
+    const n = ((await this.ctx.storage.get("n")) ?? 0) + 1;
+    await this.ctx.storage.put("n", n);
+    return new Response("count " + n);
+  }
+}
+export default { fetch(request, env) { return env.COUNTER.get(env.COUNTER.idFromName("a")).fetch(request); } };`
+
+// Every write that changes what the edge runs is acknowledged only once the edge serves it:
+// the first request after the API call sees the change, without polling.
+func TestEdgeReadYourWrites(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	greeting := func(v string) cloudflare.Binding {
+		return cloudflare.Binding{Type: "plain_text", Name: "GREETING", Text: v}
+	}
+	if _, err := e.upload("ryw", rywJS, greeting("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.SetScriptSubdomain(e.ctx, "ryw", true, false); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "v1|-")
+
+	if _, err := e.client.EditScriptSettings(e.ctx, "ryw", cloudflare.ScriptSettingsPatch{Bindings: []cloudflare.Binding{greeting("v2")}}); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "v2|-")
+
+	if err := e.client.PutSecret(e.ctx, "ryw", "TOKEN", "s1"); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "v2|s1")
+	if err := e.client.DeleteSecret(e.ctx, "ryw", "TOKEN"); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "v2|-")
+
+	// A version upload moves no traffic; its deployment does.
+	v, err := e.client.UploadVersion(e.ctx, cloudflare.VersionUpload{
+		Script: "ryw", MainModule: "index.js", CompatibilityDate: "2025-01-01", Bindings: []cloudflare.Binding{greeting("v3")},
+		Modules: []cloudflare.Module{{Name: "index.js", Content: []byte(rywJS)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "v2|-")
+	if _, err := e.client.CreateDeployment(e.ctx, "ryw", []cloudflare.DeploymentVersion{{VersionID: v.ID, Percentage: 100}}, "", false); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "v3|-")
+
+	// A Durable Object migration and its binding.
+	if _, err := e.client.UploadScript(e.ctx, cloudflare.ScriptUpload{
+		Name: "ryw", MainModule: "index.js", CompatibilityDate: "2025-01-01",
+		Modules:   []cloudflare.Module{{Name: "index.js", Content: []byte(counterJS)}},
+		Bindings:  []cloudflare.Binding{{Type: "durable_object_namespace", Name: "COUNTER", ClassName: "Counter"}},
+		Migration: &cloudflare.Migration{NewTag: "v1", NewSqliteClasses: []string{"Counter"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := te.client.SetScriptSubdomain(context.Background(), "broken", true, false); err != nil {
+	e.want(t, "ryw.localhost", "/", http.StatusOK, "count 1")
+
+	// Routing: a zone route, a custom domain, the workers.dev toggle.
+	if _, err := e.client.CreateRoute(e.ctx, edgetest.ZoneID, "ryw.example.com/*", "ryw"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && te.edge.Failures()["broken"] == "" {
-		time.Sleep(20 * time.Millisecond)
+	e.want(t, "ryw.example.com", "/", http.StatusOK, "count 2")
+	if _, err := e.client.AttachDomain(e.ctx, "app.example.com", "ryw", edgetest.ZoneID); err != nil {
+		t.Fatal(err)
 	}
-	if msg := te.edge.Failures()["broken"]; !strings.Contains(msg, "boom at startup") {
-		t.Fatalf("failure of broken: %q", msg)
+	e.want(t, "app.example.com", "/", http.StatusOK, "count 3")
+	if _, err := e.client.SetScriptSubdomain(e.ctx, "ryw", false, false); err != nil {
+		t.Fatal(err)
 	}
-	te.waitFor(t, "good.localhost", "good", 5*time.Second)
-	status, body, err := te.get("broken.localhost", "/")
-	if err != nil || status != http.StatusServiceUnavailable || !strings.Contains(body, `Worker "broken" failed to start`) {
-		t.Fatalf("broken: %d %q %v", status, body, err)
+	if status, _ := e.Get("ryw.localhost", "/"); status != http.StatusNotFound {
+		t.Fatalf("workers.dev still serves after it was turned off: %d", status)
 	}
+}
+
+// Deploys made together share the runtime's applies (each builds a Miniflare instance).
+func TestEdgeConcurrentDeploysShareApplies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	const n = 10
+	before := e.Edge.Applies()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			name := fmt.Sprintf("burst%d", i)
+			if _, err := e.upload(name, worker(name)); err != nil {
+				errs <- err
+				return
+			}
+			if _, err := e.client.SetScriptSubdomain(e.ctx, name, true, false); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := range n {
+		name := fmt.Sprintf("burst%d", i)
+		e.want(t, name+".localhost", "/", http.StatusOK, name)
+	}
+	// 20 writes (an upload and a workers.dev toggle per script).
+	if applies := e.Edge.Applies() - before; applies > 8 {
+		t.Fatalf("%d writes cost %d applies; deploys waiting together must share one", 2*n, applies)
+	} else {
+		t.Logf("%d writes cost %d applies", 2*n, applies)
+	}
+}
+
+// A deploy acknowledged while the edge starts is served once it has started: the edge
+// follows the API before it reads the deployments it starts with.
+func TestEdgeStartCatchesUpWithDeploysMadeWhileStarting(t *testing.T) {
+	t.Parallel()
+	e := edgetest.Start(t)
+	client, err := cloudflare.New(cloudflare.Config{AccountID: edgetest.AccountID, APIToken: edgetest.Token, BaseURL: e.BaseURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upload := func(n int) error {
+		_, err := client.UploadScript(e.T.Context(), cloudflare.ScriptUpload{
+			Name: "race", MainModule: "index.js", CompatibilityDate: "2025-01-01",
+			Modules: []cloudflare.Module{{Name: "index.js", Content: []byte(worker(fmt.Sprintf("v%d", n)))}},
+		})
+		return err
+	}
+	if err := upload(0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SetScriptSubdomain(e.T.Context(), "race", true, false); err != nil {
+		t.Fatal(err)
+	}
+	var last atomic.Int64
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for n := 1; ; n++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			if err := upload(n); err != nil {
+				done <- err
+				return
+			}
+			last.Store(int64(n))
+		}
+	}()
+	e.StartWorkers()
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if last.Load() == 0 {
+		t.Fatal("no deploy was made while the edge started; the test proves nothing")
+	}
+	want := fmt.Sprintf("v%d", last.Load())
+	if status, body := e.Get("race.localhost", "/"); status != http.StatusOK || body != want {
+		t.Fatalf("after %d deploys during the start, the edge serves %d %q, want %q", last.Load(), status, body, want)
+	}
+}
+
+// Uploads are loaded in the runtime before they are acknowledged, as Cloudflare does: code
+// that does not load is refused with 10021 and the runtime's message, and the version that
+// was serving goes on serving.
+func TestEdgeRejectsUploadsTheRuntimeCannotLoad(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.deploy(t, "guarded", "good", true)
+	cases := []struct {
+		name, code string
+		bindings   []cloudflare.Binding
+		migration  *cloudflare.Migration
+		want       string
+	}{
+		{name: "syntax error", code: `export default { fetch( { return new Response("x") } }`, want: "SyntaxError"},
+		{name: "throws at startup", code: `throw new Error("boom at startup"); export default {}`, want: "boom at startup"},
+		{
+			name: "Durable Object class not exported", code: worker("no class"),
+			bindings:  []cloudflare.Binding{{Type: "durable_object_namespace", Name: "GHOST", ClassName: "Ghost"}},
+			migration: &cloudflare.Migration{NewTag: "v1", NewSqliteClasses: []string{"Ghost"}}, want: "Ghost",
+		},
+	}
+	for _, c := range cases {
+		_, err := e.client.UploadScript(e.ctx, cloudflare.ScriptUpload{
+			Name: "guarded", MainModule: "index.js", CompatibilityDate: "2025-01-01", Bindings: c.bindings, Migration: c.migration,
+			Modules: []cloudflare.Module{{Name: "index.js", Content: []byte(c.code)}},
+		})
+		var cfErr *cloudflare.Error
+		if !errors.As(err, &cfErr) || cfErr.Status != http.StatusBadRequest || cfErr.Code != 10021 || !strings.Contains(cfErr.Message, c.want) {
+			t.Fatalf("%s: upload answered %v, want 400 10021 mentioning %q", c.name, err, c.want)
+		}
+		e.want(t, "guarded.localhost", "/", http.StatusOK, "good")
+	}
+	// Nothing of the refused uploads was stored: no version, no migration.
+	versions, err := e.client.ListVersions(e.ctx, "guarded")
+	if err != nil || len(versions) != 1 {
+		t.Fatalf("versions after refused uploads: %d, %v", len(versions), err)
+	}
+	if nss, err := e.client.ListDONamespaces(e.ctx); err != nil || len(nss) != 0 {
+		t.Fatalf("Durable Object namespaces after a refused migration: %+v, %v", nss, err)
+	}
+}
+
+const cronJS = `
+export default {
+  fetch() { return new Response("fetch") },
+  async scheduled(controller, env) {
+    await env.KV.put("last", controller.cron + "|" + controller.scheduledTime);
+  },
+};`
+
+// Cron triggers run the scheduled handler on the clock, and one can be fired by hand.
+func TestEdgeCronTriggers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ns, err := e.client.CreateKVNamespace(e.ctx, "crons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.upload("cron", cronJS, cloudflare.Binding{Type: "kv_namespace", Name: "KV", NamespaceID: ns.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.SetSchedules(e.ctx, "cron", []string{"*/5 * * * *"}); err != nil {
+		t.Fatal(err)
+	}
+	last := func() string {
+		v, err := e.client.GetKVValue(e.ctx, ns.ID, "last")
+		if err != nil && !cloudflare.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return string(v)
+	}
+	start := e.Clock.Now() // 03:04:05: the trigger is next due at 03:05:00
+	if got := last(); got != "" {
+		t.Fatalf("the handler ran before its time: %q", got)
+	}
+	e.Clock.Advance(5 * time.Minute)
+	run, ok := e.NextScheduled(30 * time.Second)
+	if !ok {
+		t.Fatal("the cron trigger did not run within 30 s of its time")
+	}
+	due := start.Truncate(5 * time.Minute).Add(5 * time.Minute)
+	if run.Script != "cron" || run.Cron != "*/5 * * * *" || !run.At.Equal(due) || run.Outcome != "ok" || run.Err != nil {
+		t.Fatalf("scheduled run %+v, want cron at %s with outcome ok", run, due)
+	}
+	if got, want := last(), fmt.Sprintf("*/5 * * * *|%d", due.UnixMilli()); got != want {
+		t.Fatalf("the handler wrote %q, want %q", got, want)
+	}
+	if _, ok := e.NextScheduled(100 * time.Millisecond); ok {
+		t.Fatal("one activation ran twice")
+	}
+
+	// Fire one now, as `wrangler dev --test-scheduled` does.
+	if status, _ := e.Get("cron.localhost", "/__scheduled?cron=manual"); status != http.StatusNotFound {
+		t.Fatalf("a script not on workers.dev fired through workers.dev: %d", status)
+	}
+	if _, err := e.client.SetScriptSubdomain(e.ctx, "cron", true, false); err != nil {
+		t.Fatal(err)
+	}
+	e.want(t, "cron.localhost", "/__scheduled?cron=1+2+*+*+*&time=1700000000000", http.StatusOK, "ok\n")
+	if got := last(); got != "1 2 * * *|1700000000000" {
+		t.Fatalf("the handler fired by hand wrote %q", got)
+	}
+}
+
+// A fresh edge has a workers.dev subdomain, so a Worker's workers.dev address serves.
+func TestEdgeWorkersDevAddress(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.deploy(t, "site", "site", true)
+	sub, err := e.client.GetAccountSubdomain(e.ctx)
+	if err != nil || sub != localedge.DefaultWorkersSubdomain {
+		t.Fatalf("account subdomain %q, %v", sub, err)
+	}
+	e.want(t, "site."+sub+".workers.dev", "/", http.StatusOK, "site")
+	e.want(t, "site.localhost:8787", "/", http.StatusOK, "site")
+	status, body, err := e.putSubdomain("acme")
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("changing the subdomain: %d %s %v", status, body, err)
+	}
+	e.want(t, "site.acme.workers.dev", "/", http.StatusOK, "site")
+	if status, _ := e.Get("site."+sub+".workers.dev", "/"); status != http.StatusNotFound {
+		t.Fatalf("the old workers.dev address still serves: %d", status)
+	}
+}
+
+func (e *env) putSubdomain(name string) (int, string, error) {
+	status, _, body := e.Raw(http.MethodPut, "/accounts/"+edgetest.AccountID+"/workers/subdomain", http.Header{"Content-Type": {"application/json"}},
+		strings.NewReader(`{"subdomain":"`+name+`"}`))
+	return status, string(body), nil
 }
 
 // The GraphQL Analytics endpoint counts exactly the requests the edge served, per version.
 func TestEdgeAnalyticsCountRequests(t *testing.T) {
-	te := startTestEdge(t)
-	te.deploy(t, "counted", "counted", true)
-	te.waitFor(t, "counted.localhost", "counted", 10*time.Second) // the first served request
-	const more = 25
-	for range more {
-		if status, _, err := te.get("counted.localhost", "/"); err != nil || status != http.StatusOK {
-			t.Fatalf("request: %d %v", status, err)
-		}
+	t.Parallel()
+	e := newEnv(t)
+	e.deploy(t, "counted", "counted", true)
+	const requests = 26
+	for range requests {
+		e.want(t, "counted.localhost", "/", http.StatusOK, "counted")
 	}
 	query := `{"query":"query($accountTag: string, $scriptName: string) { viewer { accounts(filter: {accountTag: $accountTag}) { workersInvocationsAdaptive(limit: 100, filter: {scriptName: $scriptName}) { sum { requests errors } quantiles { wallTimeP50 wallTimeP99 } dimensions { scriptName scriptVersion } } } } }",
-		"variables":{"accountTag":"` + testAccount + `","scriptName":"counted"}}`
+		"variables":{"accountTag":"` + edgetest.AccountID + `","scriptName":"counted"}}`
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodPost, localedge.APIPrefix+"/graphql", strings.NewReader(query))
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	te.api.ServeHTTP(rec, req)
+	req.Header.Set("Authorization", "Bearer "+edgetest.Token)
+	e.Server.ServeHTTP(rec, req)
 	var out struct {
 		Data struct {
 			Viewer struct {
@@ -217,7 +387,7 @@ func TestEdgeAnalyticsCountRequests(t *testing.T) {
 		t.Fatalf("graphql: %v %s", err, rec.Body.String())
 	}
 	rows := out.Data.Viewer.Accounts[0].Rows
-	if len(rows) != 1 || rows[0].Sum.Requests != more+1 || rows[0].Sum.Errors != 0 || rows[0].Dimensions.ScriptVersion == "" || rows[0].Quantiles.WallTimeP99 <= 0 {
-		t.Fatalf("analytics rows %+v, want one version with %d requests", rows, more+1)
+	if len(rows) != 1 || rows[0].Sum.Requests != requests || rows[0].Sum.Errors != 0 || rows[0].Dimensions.ScriptVersion == "" || rows[0].Quantiles.WallTimeP99 <= 0 {
+		t.Fatalf("analytics rows %+v, want one version with %d requests", rows, requests)
 	}
 }

@@ -9,10 +9,11 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 )
 
 // WorkersDevSuffix is the local stand-in for <account>.workers.dev: <script>.localhost.
+// <script>.<account subdomain>.workers.dev reaches the same script when that Host is sent.
 const WorkersDevSuffix = ".localhost"
 
 type route struct {
@@ -25,24 +26,28 @@ type route struct {
 // Table maps hosts and paths to scripts.
 type Table struct {
 	workersDev map[string]bool   // scripts served on <script>.localhost
+	devSuffix  string            // ".<subdomain>.workers.dev", "" without a subdomain
 	domains    map[string]string // hostname → script
 	routes     []route           // most specific first
 	scripts    []string
 }
 
 // NewTable builds the routing table of a deployment.
-func NewTable(scripts []localedge.DeployedScript, routing localedge.Routing) *Table {
+func NewTable(snap deploy.Snapshot) *Table {
 	t := &Table{workersDev: map[string]bool{}, domains: map[string]string{}}
-	for _, s := range scripts {
+	if snap.WorkersSubdomain != "" {
+		t.devSuffix = "." + strings.ToLower(snap.WorkersSubdomain) + ".workers.dev"
+	}
+	for _, s := range snap.Scripts {
 		t.scripts = append(t.scripts, s.Name)
 		if s.WorkersDev {
 			t.workersDev[s.Name] = true
 		}
 	}
-	for _, d := range routing.Domains {
+	for _, d := range snap.Domains {
 		t.domains[strings.ToLower(d.Hostname)] = d.Script
 	}
-	for _, r := range routing.Routes {
+	for _, r := range snap.Routes {
 		host, path, found := strings.Cut(r.Pattern, "/")
 		path = "/" + path
 		if !found {
@@ -77,6 +82,9 @@ func (t *Table) Match(host, path string) (string, bool) {
 		host = h
 	}
 	if name, ok := strings.CutSuffix(host, WorkersDevSuffix); ok && t.workersDev[name] {
+		return name, true
+	}
+	if name, ok := strings.CutSuffix(host, t.devSuffix); ok && t.devSuffix != "" && t.workersDev[name] {
 		return name, true
 	}
 	if script, ok := t.domains[host]; ok {

@@ -7,19 +7,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
 const (
-	testAccount = "10ca1000000000000000000000000001"
-	testToken   = "runtime-test-token"
+	testAccount = edgetest.AccountID
+	testToken   = edgetest.Token
 	compatDate  = "2025-01-01"
 )
 
@@ -63,16 +65,8 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	requireRuntime(t)
-	api, err := localedge.New(localedge.Config{AccountID: testAccount, Token: testToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(api)
-	t.Cleanup(func() {
-		ts.Close()
-		_ = api.Close()
-	})
-	e := &env{t: t, api: api, apiURL: ts.URL, persist: t.TempDir(), log: &syncBuffer{}}
+	edge := edgetest.Start(t)
+	e := &env{t: t, api: edge.Server, apiURL: edge.URL, persist: t.TempDir(), log: &syncBuffer{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("runtime log:\n%s", e.log.String())
@@ -102,7 +96,7 @@ func (e *env) start() {
 	e.t.Cleanup(func() { _ = rt.Close() })
 }
 
-func (e *env) apply(snap runtime.Snapshot) runtime.ApplyResult {
+func (e *env) apply(snap deploy.Snapshot) runtime.ApplyResult {
 	e.t.Helper()
 	begin := time.Now()
 	res, err := e.rt.Apply(context.Background(), snap)
@@ -203,16 +197,16 @@ func (e *env) getOK(script, path string, headers ...string) string {
 }
 
 // esVersion is a version made of one ES module.
-func esVersion(id, src string, bindings ...runtime.Binding) runtime.Version {
-	return runtime.Version{
+func esVersion(id, src string, bindings ...api.Binding) deploy.Version {
+	return deploy.Version{
 		ID: id, MainModule: "index.js", CompatibilityDate: compatDate, Bindings: bindings,
-		Modules: []runtime.Module{{Name: "index.js", ContentType: "application/javascript+module", Content: []byte(src)}},
+		Modules: []deploy.Module{{Name: "index.js", ContentType: "application/javascript+module", Content: []byte(src)}},
 	}
 }
 
 // single is a script whose one version serves all traffic.
-func single(name string, v runtime.Version) runtime.Script {
-	return runtime.Script{Name: name, Versions: []runtime.Version{v}, Deployment: []runtime.Split{{VersionID: v.ID, Percentage: 100}}}
+func single(name string, v deploy.Version) deploy.Script {
+	return deploy.Script{Name: name, Versions: []deploy.Version{v}, Deployment: []deploy.Split{{VersionID: v.ID, Percentage: 100}}}
 }
 
 // versionID makes a version id in Cloudflare's format from a small number.
@@ -228,4 +222,9 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// kvBinding binds the KV namespace as env.KV.
+func kvBinding(namespaceID string) api.Binding {
+	return api.Binding{"type": "kv_namespace", "name": "KV", "namespace_id": namespaceID}
 }

@@ -3,7 +3,8 @@ package runtime_test
 import (
 	"testing"
 
-	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 )
 
 // A rate-limit binding admits `limit` calls per key and period, then refuses, per key.
@@ -16,8 +17,8 @@ func TestRateLimitBinding(t *testing.T) {
     return new Response(success ? "allowed" : "limited");
   },
 };`
-	v := esVersion(versionID(1), src, runtime.Binding{Type: runtime.BindingRateLimit, Name: "LIMITER", NamespaceID: "1001", Limit: 3, Period: 60})
-	if res := e.apply(runtime.Snapshot{Scripts: []runtime.Script{single("limited", v)}}); len(res.Failed) > 0 {
+	v := esVersion(versionID(1), src, api.Binding{"type": "ratelimit", "name": "LIMITER", "namespace_id": "1001", "simple": map[string]any{"limit": 3, "period": 60}})
+	if res := e.apply(deploy.Snapshot{Scripts: []deploy.Script{single("limited", v)}}); len(res.Failed) > 0 {
 		t.Fatalf("apply: %v", res.Failed)
 	}
 	var got []string

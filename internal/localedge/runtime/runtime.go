@@ -1,6 +1,10 @@
 // Package runtime runs the Workers deployed on the local edge in Miniflare 4, driven as a Node
 // child process (node/edge.mjs) over JSON lines on its stdin and stdout.
 //
+// Apply takes the deploy.Snapshot the API builds, bindings in the API's own JSON; the Node
+// program adds each binding type through its module in node/bindings. The settings (the API
+// token among them) go to the program on its stdin, never on its command line.
+//
 // One Miniflare instance serves every deployed script: its entry Worker dispatches a request to
 // the script named in its x-servicesdo-script header; that script's router picks
 // the version (deployment percentages, Cloudflare-Workers-Version-Overrides and
@@ -28,8 +32,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 )
 
 // Options configures the runtime.
@@ -78,11 +85,12 @@ type Runtime struct {
 }
 
 type response struct {
-	ID      int64             `json:"id"`
-	OK      bool              `json:"ok"`
-	Error   string            `json:"error"`
-	Address string            `json:"address"`
-	Failed  map[string]string `json:"failed"`
+	ID          int64             `json:"id"`
+	OK          bool              `json:"ok"`
+	Error       string            `json:"error"`
+	Address     string            `json:"address"`
+	Failed      map[string]string `json:"failed"`
+	ScriptError string            `json:"scriptError"`
 }
 
 // Errors for a missing Node.js or Miniflare.
@@ -163,7 +171,7 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	log = &lockedWriter{w: log}
 
 	// Not CommandContext: ctx bounds the start, not the life of the runtime.
-	cmd := exec.Command("node", "edge.mjs", string(settings))
+	cmd := exec.Command("node", "edge.mjs")
 	cmd.Dir = dir
 	cmd.Stderr = log
 	in, err := cmd.StdinPipe()
@@ -186,7 +194,13 @@ func Start(ctx context.Context, opts Options) (*Runtime, error) {
 	}
 	r := &Runtime{cmd: cmd, in: in, log: log, done: make(chan struct{}), waiting: map[int64]chan response{}, front: front}
 	go r.read(out)
-	if _, err := r.Apply(ctx, Snapshot{}); err != nil {
+	// The settings are the first line on stdin, before any request.
+	if _, err := in.Write(append(settings, '\n')); err != nil {
+		_ = r.kill()
+		front.close()
+		return nil, fmt.Errorf("starting Miniflare: %w", err)
+	}
+	if _, err := r.Apply(ctx, deploy.Snapshot{}); err != nil {
 		_ = r.kill()
 		front.close()
 		return nil, fmt.Errorf("starting Miniflare: %w", err)
@@ -272,9 +286,9 @@ func (r *Runtime) call(ctx context.Context, req map[string]any) (response, error
 // that fail to start are left out and reported in Failed; the others serve. When no instance
 // can start at all, the previous one keeps serving and Apply returns the error. If ctx ends
 // first, Apply returns ctx's error but the switch may still happen.
-func (r *Runtime) Apply(ctx context.Context, snap Snapshot) (ApplyResult, error) {
+func (r *Runtime) Apply(ctx context.Context, snap deploy.Snapshot) (ApplyResult, error) {
 	if snap.Scripts == nil {
-		snap.Scripts = []Script{}
+		snap.Scripts = []deploy.Script{}
 	}
 	resp, err := r.call(ctx, map[string]any{"op": "apply", "snapshot": snap})
 	if err != nil {
@@ -286,6 +300,26 @@ func (r *Runtime) Apply(ctx context.Context, snap Snapshot) (ApplyResult, error)
 	}
 	return ApplyResult{Address: resp.Address, Failed: failed}, nil
 }
+
+// Validate starts candidate (one script, one version) alone in a throwaway instance, with
+// stand-ins for the Workers, KV namespaces and R2 buckets it binds to, and its Durable Object
+// classes in memory. It returns a *deploy.ScriptError when the candidate does not start (a
+// syntax error, an exception at startup, a Durable Object class it does not export), with
+// workerd's message; another error when the runtime could not judge. Candidates that arrive
+// while a validation runs are validated together in the next one.
+func (r *Runtime) Validate(ctx context.Context, candidate deploy.Script) error {
+	resp, err := r.call(ctx, map[string]any{"op": "validate", "script": candidate})
+	if err != nil {
+		return err
+	}
+	if resp.ScriptError != "" {
+		return &deploy.ScriptError{Message: resp.ScriptError}
+	}
+	return nil
+}
+
+// PID is the Node program's process id (for diagnostics).
+func (r *Runtime) PID() int { return r.cmd.Process.Pid }
 
 // Address is the loopback host:port where the Workers serve; it does not change across Applys.
 // A request names its script in the x-servicesdo-script header. Requests are forwarded to the
@@ -341,4 +375,49 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// Headers of a scheduled run, shared with the runtime's router worker.
+const (
+	TriggerHeader       = "x-servicesdo-trigger"
+	CronHeader          = "x-servicesdo-cron"
+	ScheduledTimeHeader = "x-servicesdo-scheduled-time"
+)
+
+// ScheduledResult is what a Worker's scheduled handler did.
+type ScheduledResult struct {
+	// Outcome is workerd's: "ok", or "exception" when the handler threw.
+	Outcome string `json:"outcome"`
+	NoRetry bool   `json:"noRetry"`
+	// Version is the id of the version that ran.
+	Version string `json:"-"`
+}
+
+// Scheduled runs the scheduled handler of script's deployed version (picked by the
+// deployment's percentages), as a cron trigger does, with the cron expression and the
+// scheduled time the handler sees in its controller.
+func (r *Runtime) Scheduled(ctx context.Context, script, cron string, at time.Time) (ScheduledResult, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+r.Address()+"/", nil)
+	if err != nil {
+		return ScheduledResult{}, err
+	}
+	req.Header.Set(ScriptHeader, script)
+	req.Header.Set(TriggerHeader, "scheduled")
+	req.Header.Set(CronHeader, cron)
+	req.Header.Set(ScheduledTimeHeader, strconv.FormatInt(at.UnixMilli(), 10))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ScheduledResult{}, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil {
+		return ScheduledResult{}, err
+	}
+	var out ScheduledResult
+	if res.StatusCode != http.StatusOK || json.Unmarshal(body, &out) != nil {
+		return ScheduledResult{}, fmt.Errorf("running the scheduled handler of %q: HTTP %d %s", script, res.StatusCode, bytes.TrimSpace(body))
+	}
+	out.Version = res.Header.Get(VersionHeader)
+	return out, nil
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
 )
 
@@ -117,19 +119,19 @@ func TestWorkersAndBindings(t *testing.T) {
 	e.apiResult("POST", "/storage/kv/namespaces", "application/json", []byte(`{"title":"runtime-test"}`), &ns)
 	e.apiResult("POST", "/r2/buckets", "application/json", []byte(`{"name":"runtime-bucket"}`), nil)
 
-	res := e.apply(runtime.Snapshot{Scripts: []runtime.Script{
+	res := e.apply(deploy.Snapshot{Scripts: []deploy.Script{
 		single("hello", esVersion(versionID(1), helloJS,
-			runtime.Binding{Type: "plain_text", Name: "GREETING", Text: "hi there"},
-			runtime.Binding{Type: "secret_text", Name: "SECRET", Text: "s3cret"},
-			runtime.Binding{Type: "json", Name: "CONF", JSON: json.RawMessage(`{"n":1,"list":["a"]}`)},
+			api.Binding{"type": "plain_text", "name": "GREETING", "text": "hi there"},
+			api.Binding{"type": "secret_text", "name": "SECRET", "text": "s3cret"},
+			api.Binding{"type": "json", "name": "CONF", "json": json.RawMessage(`{"n":1,"list":["a"]}`)},
 		)),
 		single("target", esVersion(versionID(2), targetJS)),
 		single("caller", esVersion(versionID(3), callerJS,
-			runtime.Binding{Type: "service", Name: "TARGET", Service: "target"},
-			runtime.Binding{Type: "service", Name: "GREETER", Service: "target", Entrypoint: "Greeter"},
+			api.Binding{"type": "service", "name": "TARGET", "service": "target"},
+			api.Binding{"type": "service", "name": "GREETER", "service": "target", "entrypoint": "Greeter"},
 		)),
-		single("kv", esVersion(versionID(4), kvJS, runtime.Binding{Type: "kv_namespace", Name: "KV", NamespaceID: ns.ID})),
-		single("r2", esVersion(versionID(5), r2JS, runtime.Binding{Type: "r2_bucket", Name: "BUCKET", BucketName: "runtime-bucket"})),
+		single("kv", esVersion(versionID(4), kvJS, api.Binding{"type": "kv_namespace", "name": "KV", "namespace_id": ns.ID})),
+		single("r2", esVersion(versionID(5), r2JS, api.Binding{"type": "r2_bucket", "name": "BUCKET", "bucket_name": "runtime-bucket"})),
 	}})
 	if len(res.Failed) != 0 {
 		t.Fatalf("failed scripts: %v", res.Failed)
@@ -243,15 +245,15 @@ export default {
   },
 };`
 
-func counterScript(versions ...int) runtime.Script {
-	s := runtime.Script{Name: "counter", DOClasses: []runtime.DOClass{{Class: "Counter", SQLite: true}}}
+func counterScript(versions ...int) deploy.Script {
+	s := deploy.Script{Name: "counter", Classes: []deploy.Class{{Class: "Counter", SQLite: true}}}
 	for i, n := range versions {
-		s.Versions = append(s.Versions, esVersion(versionID(n), counterJS, runtime.Binding{Type: "durable_object_namespace", Name: "COUNTER", ClassName: "Counter"}))
+		s.Versions = append(s.Versions, esVersion(versionID(n), counterJS, api.Binding{"type": "durable_object_namespace", "name": "COUNTER", "class_name": "Counter"}))
 		pct := 100.0
 		if len(versions) == 2 {
 			pct = []float64{90, 10}[i]
 		}
-		s.Deployment = append(s.Deployment, runtime.Split{VersionID: versionID(n), Percentage: pct})
+		s.Deployment = append(s.Deployment, deploy.Split{VersionID: versionID(n), Percentage: pct})
 	}
 	return s
 }
@@ -260,7 +262,7 @@ func counterScript(versions ...int) runtime.Script {
 // split ones, where both versions reach the same object) and a restart of the runtime.
 func TestDurableObjectState(t *testing.T) {
 	e := newEnv(t)
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{counterScript(1)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{counterScript(1)}})
 	for want := 1; want <= 3; want++ {
 		if got := e.getOK("counter", "/?name=a"); got != fmt.Sprint(want) {
 			t.Fatalf("request %d: got %s", want, got)
@@ -271,7 +273,7 @@ func TestDurableObjectState(t *testing.T) {
 	}
 
 	// A new split deployment: the class now runs in version 2's Worker; version 3 reaches it too.
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{counterScript(2, 3)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{counterScript(2, 3)}})
 	if got := e.getOK("counter", "/?name=a", "Cloudflare-Workers-Version-Overrides", `counter="`+versionID(3)+`"`); got != "4" {
 		t.Fatalf("after a new deployment, through the 10%% version: got %s", got)
 	}
@@ -283,7 +285,7 @@ func TestDurableObjectState(t *testing.T) {
 		t.Fatalf("Close: %v", err)
 	}
 	e.start()
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{counterScript(2, 3)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{counterScript(2, 3)}})
 	if got := e.getOK("counter", "/?name=a"); got != "6" {
 		t.Fatalf("after a restart: got %s", got)
 	}
@@ -294,15 +296,15 @@ func TestDurableObjectState(t *testing.T) {
 
 const versionJS = `export default { fetch() { return new Response(VERSION_BODY); } };`
 
-func versioned(n int) runtime.Version {
+func versioned(n int) deploy.Version {
 	return esVersion(versionID(n), strings.Replace(versionJS, "VERSION_BODY", fmt.Sprintf("%q", fmt.Sprint("v", n)), 1))
 }
 
-func splitScript(name string, a, b int, pctA float64) runtime.Script {
-	return runtime.Script{
+func splitScript(name string, a, b int, pctA float64) deploy.Script {
+	return deploy.Script{
 		Name:       name,
-		Versions:   []runtime.Version{versioned(a), versioned(b)},
-		Deployment: []runtime.Split{{VersionID: versionID(a), Percentage: pctA}, {VersionID: versionID(b), Percentage: 100 - pctA}},
+		Versions:   []deploy.Version{versioned(a), versioned(b)},
+		Deployment: []deploy.Split{{VersionID: versionID(a), Percentage: pctA}, {VersionID: versionID(b), Percentage: 100 - pctA}},
 	}
 }
 
@@ -310,7 +312,7 @@ func splitScript(name string, a, b int, pctA float64) runtime.Script {
 // version) and the stickiness of version keys.
 func TestVersionSelection(t *testing.T) {
 	e := newEnv(t)
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{splitScript("split", 1, 2, 90), splitScript("zero", 3, 4, 100)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{splitScript("split", 1, 2, 90), splitScript("zero", 3, 4, 100)}})
 
 	t.Run("90/10 split", func(t *testing.T) {
 		const total = 2000
@@ -387,7 +389,7 @@ func TestVersionSelection(t *testing.T) {
 // TestHotApplyUnderTraffic replaces the running version while requests keep coming: none fails.
 func TestHotApplyUnderTraffic(t *testing.T) {
 	e := newEnv(t)
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{single("live", versioned(1))}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{single("live", versioned(1))}})
 
 	var sent, failed atomic.Int64
 	var lastErr atomic.Value
@@ -424,7 +426,7 @@ func TestHotApplyUnderTraffic(t *testing.T) {
 	for round := 2; round <= 3; round++ {
 		begin := time.Now()
 		want := fmt.Sprint("v", round)
-		res, err := e.rt.Apply(context.Background(), runtime.Snapshot{Scripts: []runtime.Script{single("live", versioned(round))}})
+		res, err := e.rt.Apply(context.Background(), deploy.Snapshot{Scripts: []deploy.Script{single("live", versioned(round))}})
 		if err != nil || len(res.Failed) != 0 {
 			t.Fatalf("Apply: %v %v", err, res.Failed)
 		}
@@ -451,15 +453,15 @@ func TestHotApplyUnderTraffic(t *testing.T) {
 // exception, while the other Workers keep serving.
 func TestStartupFailureIsolated(t *testing.T) {
 	e := newEnv(t)
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{single("good", versioned(1))}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{single("good", versioned(1))}})
 
 	boom := esVersion(versionID(2), `throw new Error("kaboom at startup"); export default {};`)
-	res := e.apply(runtime.Snapshot{Scripts: []runtime.Script{
+	res := e.apply(deploy.Snapshot{Scripts: []deploy.Script{
 		single("good", versioned(3)),
 		single("boom", boom),
-		{Name: "broken", Versions: []runtime.Version{versioned(6)}, Deployment: []runtime.Split{{VersionID: versionID(7), Percentage: 100}}},
+		{Name: "broken", Versions: []deploy.Version{versioned(6)}, Deployment: []deploy.Split{{VersionID: versionID(7), Percentage: 100}}},
 		single("uses-boom", esVersion(versionID(4), `export default { fetch(r, env) { return env.BOOM.fetch(r) } };`,
-			runtime.Binding{Type: "service", Name: "BOOM", Service: "boom"})),
+			api.Binding{"type": "service", "name": "BOOM", "service": "boom"})),
 	}})
 	if len(res.Failed) != 2 || !strings.Contains(res.Failed["broken"], "does not carry") || !strings.Contains(res.Failed["boom"], "kaboom at startup") || !strings.Contains(res.Failed["boom"], versionID(2)) {
 		t.Fatalf("Failed = %q, want boom with its exception", res.Failed)
@@ -476,11 +478,11 @@ func TestStartupFailureIsolated(t *testing.T) {
 	}
 
 	// A snapshot whose only script fails still starts (serving nothing); fixing it serves again.
-	res = e.apply(runtime.Snapshot{Scripts: []runtime.Script{single("boom", boom)}})
+	res = e.apply(deploy.Snapshot{Scripts: []deploy.Script{single("boom", boom)}})
 	if _, ok := res.Failed["boom"]; !ok {
 		t.Fatalf("Failed = %q", res.Failed)
 	}
-	res = e.apply(runtime.Snapshot{Scripts: []runtime.Script{single("boom", versioned(5))}})
+	res = e.apply(deploy.Snapshot{Scripts: []deploy.Script{single("boom", versioned(5))}})
 	if len(res.Failed) != 0 || e.getOK("boom", "/") != "v5" {
 		t.Fatalf("fixed script does not serve: %v", res.Failed)
 	}
@@ -509,7 +511,7 @@ func TestMissingInstall(t *testing.T) {
 // increment may be lost.
 func TestDurableObjectHotApply(t *testing.T) {
 	e := newEnv(t)
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{counterScript(1)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{counterScript(1)}})
 	var ok, failed atomic.Int64
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -532,8 +534,8 @@ func TestDurableObjectHotApply(t *testing.T) {
 		}()
 	}
 	eventually(t, 10*time.Second, "traffic to start", func() bool { return ok.Load() > 50 })
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{counterScript(2)}})
-	e.apply(runtime.Snapshot{Scripts: []runtime.Script{counterScript(3)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{counterScript(2)}})
+	e.apply(deploy.Snapshot{Scripts: []deploy.Script{counterScript(3)}})
 	before := ok.Load()
 	eventually(t, 20*time.Second, "traffic after the applies", func() bool { return ok.Load() > before+300 })
 	close(stop)

@@ -36,6 +36,8 @@ type Options struct {
 	Config     localedge.Config
 	// RuntimeDir holds the Node program (see runtime.NodeDir).
 	RuntimeDir string
+	// Faults are injected into every matching API request (the --faults flag).
+	Faults []localedge.Fault
 }
 
 // Run serves until ctx is cancelled, then shuts down gracefully. It prints the environment a
@@ -46,6 +48,9 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 		return err
 	}
 	defer srv.Close()
+	for _, f := range opts.Faults {
+		srv.InjectFault(f)
+	}
 	apiLn, err := net.Listen("tcp", opts.APIListen)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s for the API (is another local edge running? choose another address with --api-listen): %w", opts.APIListen, err)
@@ -60,7 +65,8 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 			_ = apiLn.Close()
 			return fmt.Errorf("cannot listen on %s for Workers (is another local edge running? choose another address with --listen): %w", opts.EdgeListen, err)
 		}
-		// The API must answer before the runtime starts: Workers' KV and R2 bindings call it.
+		// The API must answer before the runtime starts: Workers' KV and R2 bindings call it. A
+		// deploy made before the edge follows the API is in the snapshot it starts from.
 		go func() { _ = servers[0].Serve(apiLn) }()
 		workers, err = edge.Start(ctx, edge.Config{
 			API: srv,
@@ -83,8 +89,15 @@ func Run(ctx context.Context, opts Options, out io.Writer) error {
 	baseURL := "http://" + apiLn.Addr().String() + localedge.APIPrefix
 	fmt.Fprintf(out, "servicesdo local edge: API on %s (data in %s)\n", baseURL, opts.Config.DataDir)
 	if workers != nil {
-		fmt.Fprintf(out, "servicesdo local edge: Workers on http://%s (http://<script>%s:%s/ for workers.dev)\n",
-			listeners[1].Addr(), edge.WorkersDevSuffix, portOf(listeners[1].Addr()))
+		port := portOf(listeners[1].Addr())
+		fmt.Fprintf(out, "servicesdo local edge: Workers on http://%s (workers.dev: http://<script>%s:%s/", listeners[1].Addr(), edge.WorkersDevSuffix, port)
+		if snap, err := srv.Snapshot(); err == nil && snap.WorkersSubdomain != "" {
+			fmt.Fprintf(out, ", or Host <script>.%s.workers.dev", snap.WorkersSubdomain)
+		}
+		fmt.Fprintf(out, "; fire a cron trigger now: http://<script>%s:%s/__scheduled?cron=<expression>)\n", edge.WorkersDevSuffix, port)
+	}
+	if len(opts.Faults) > 0 {
+		fmt.Fprintf(out, "servicesdo local edge: injecting %d kinds of faults into API requests\n", len(opts.Faults))
 	}
 	fmt.Fprintf(out, "export CLOUDFLARE_API_BASE_URL=%s\n", baseURL)
 	fmt.Fprintf(out, "export CLOUDFLARE_ACCOUNT_ID=%s\n", opts.Config.AccountID)

@@ -1,33 +1,40 @@
 // Runs the deployed Workers of the servicesdo local edge in Miniflare.
 //
-// Driven by the Go package internal/localedge/runtime over JSON lines: one request per line on
-// stdin, one response per line on stdout with the same id. stdout carries nothing else
-// (console output and workerd's own output go to stderr, which Go forwards to its log).
+// Driven by the Go package internal/localedge/runtime over JSON lines on stdin and stdout.
+// The first line on stdin is the settings, {persistDir, apiAddress, apiToken, accountId,
+// drainMs} (on stdin, not the command line, so that the API token is not in the process
+// list). Then one request per line, answered by one line on stdout with the same id. stdout
+// carries nothing else (console output and workerd's own output go to stderr, which Go
+// forwards to its log).
 //
-//   {"id":1,"op":"apply","snapshot":{...}}  →  {"id":1,"ok":true,"address":"127.0.0.1:p","failed":{}}
-//   {"id":2,"op":"close"}                   →  {"id":2,"ok":true}   (then the process exits)
-//   any failure                             →  {"id":n,"ok":false,"error":"…"}
+//   {"id":1,"op":"apply","snapshot":{...}}   →  {"id":1,"ok":true,"address":"127.0.0.1:p","failed":{}}
+//   {"id":2,"op":"validate","script":{...}}  →  {"id":2,"ok":true}  or  {"id":2,"ok":true,"scriptError":"…"}
+//   {"id":3,"op":"close"}                    →  {"id":3,"ok":true}   (then the process exits)
+//   any failure                              →  {"id":n,"ok":false,"error":"…"}
 //
-// Settings come as JSON in argv[2]: {persistDir, apiAddress, apiToken, accountId, drainMs}.
+// The snapshot is the Go deploy.Snapshot; bindings are the API's own binding objects, and
+// each binding type is one module in bindings/ exporting { type, add(worker, binding, ctx) }.
 //
 // Every apply builds a NEW Miniflare instance from the whole snapshot on a fresh port; once it
 // is ready its address is returned and the previous instance is disposed after drainMs, so that
 // requests in flight on it complete. setOptions would restart workerd in place and refuse
-// connections meanwhile.
+// connections meanwhile. Applies run one at a time, in order. Validations (an upload's
+// candidate version started alone, with stand-ins for what it binds to) run beside them, and
+// the candidates that arrive while one validation runs are validated together in the next.
 import { Miniflare, Log, LogLevel } from "miniflare";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const send = (msg) => process.stdout.write(JSON.stringify(msg) + "\n");
 console.log = console.info = console.debug = console.error;
 
-const settings = { persistDir: "", apiAddress: "", apiToken: "", accountId: "", drainMs: 2000, ...JSON.parse(process.argv[2] || "{}") };
+const here = dirname(fileURLToPath(import.meta.url));
+let settings = { persistDir: "", apiAddress: "", apiToken: "", accountId: "", drainMs: 2000 };
 
 // Worker sources. A wrapped binding must be a single module, so the KV and R2 shims get the
 // shared API helpers inlined.
-const here = dirname(fileURLToPath(import.meta.url));
 const source = (file) => readFileSync(join(here, "workers", file), "utf8");
 const apiHelpers = source("api.js").replace(/^export /gm, "");
 const shim = (file) => apiHelpers + source(file).replace(/^import .*$/m, "");
@@ -39,9 +46,15 @@ const SOURCES = {
   r2: shim("r2.js"),
 };
 
+// One module per binding type.
+const BINDINGS = new Map();
+for (const file of readdirSync(join(here, "bindings")).filter((f) => f.endsWith(".js")).sort()) {
+  const mod = await import(pathToFileURL(join(here, "bindings", file)).href);
+  BINDINGS.set(mod.type, mod);
+}
+
 const ENTRY = "servicesdo:entry";
-const KV_SHIM = "servicesdo:kv";
-const R2_SHIM = "servicesdo:r2";
+const shimWorker = (kind) => `servicesdo:${kind}`;
 const versionWorker = (script, id) => `v:${script}:${id}`;
 const routerWorker = (script) => `r:${script}`;
 const missingWorker = (script) => `missing:${script}`;
@@ -76,22 +89,25 @@ function moduleOf(m) {
 }
 
 // buildOptions turns the scripts of the snapshot named in `include` into Miniflare options.
-// Bindings to scripts left out get a stand-in that answers 503.
-function buildOptions(snapshot, include) {
+// Bindings to scripts left out get a stand-in that answers 503. When validating, every binding
+// to something outside the candidate gets a stand-in (or is left out): only the candidate's own
+// code and Durable Object classes are being judged.
+function buildOptions(snapshot, include, validating) {
   const scripts = snapshot.scripts.filter((s) => include.has(s.name) && s.deployment.length > 0);
   const byName = new Map(scripts.map((s) => [s.name, s]));
   const missing = new Set();
-  const shims = new Set(); // KV_SHIM / R2_SHIM when some binding uses them
+  const shims = new Set(); // "kv" / "r2" when some binding uses them
   const workers = [];
 
+  const missingTarget = (name) => {
+    missing.add(name);
+    return { name: missingWorker(name) };
+  };
   // A service binding without entrypoint goes to the target's router when its deployment is
   // split; with a single version it goes straight to that version (so RPC methods work too).
   const serviceTarget = (name, entrypoint) => {
     const target = byName.get(name);
-    if (!target) {
-      missing.add(name);
-      return { name: missingWorker(name) };
-    }
+    if (!target || validating) return missingTarget(name);
     if (entrypoint) return { name: versionWorker(name, hostVersion(target)), entrypoint };
     if (target.deployment.length > 1) return { name: routerWorker(name) };
     return { name: versionWorker(name, target.deployment[0].versionId) };
@@ -119,6 +135,9 @@ function buildOptions(snapshot, include) {
       modules: true,
       script: SOURCES.router,
       compatibilityDate: "2025-01-01",
+      // Fetcher.scheduled() runs the version's scheduled handler and reports its outcome
+      // (without the flag it would be an RPC call of a method named "scheduled").
+      compatibilityFlags: ["service_binding_extra_handlers"],
       bindings: { CONFIG: { script: s.name, versions } },
       serviceBindings: Object.fromEntries(versions.map((v) => [v.binding, versionWorker(s.name, v.id)])),
     });
@@ -147,56 +166,42 @@ function buildOptions(snapshot, include) {
         worker.modulesRoot = "/";
         worker.modules = [main, ...v.modules.filter((m) => m !== main)].map(moduleOf);
       }
-      if (v.id === host && s.doClasses?.length) {
-        worker.additionalUnboundDurableObjects = s.doClasses.map((c) => ({ className: c.class, useSQLite: Boolean(c.sqlite), unsafeUniqueKey: doKey(s.name, c) }));
+      if (v.id === host && s.classes?.length) {
+        worker.additionalUnboundDurableObjects = s.classes.map((c) => ({ className: c.class, useSQLite: Boolean(c.sqlite), unsafeUniqueKey: doKey(s.name, c) }));
       }
-      for (const b of v.bindings || []) addBinding(worker, s, b);
+      const ctx = {
+        script: s,
+        service: serviceTarget,
+        durableObject(worker, className, scriptName) {
+          const own = !scriptName || scriptName === (s.origin || s.name);
+          if (validating && !own) return null;
+          const owner = own ? s : byName.get(scriptName);
+          if (!owner) {
+            console.error(`local edge: ${worker.name}: a binding names Durable Object class ${className} of Worker ${scriptName}, which is not running`);
+            return null;
+          }
+          const cls = (owner.classes || []).find((c) => c.class === className);
+          const designator = { className, useSQLite: Boolean(cls && cls.sqlite), unsafeUniqueKey: doKey(owner.name, cls || { class: className }) };
+          const hostWorker = versionWorker(owner.name, hostVersion(owner));
+          if (hostWorker !== worker.name) designator.scriptName = hostWorker;
+          return designator;
+        },
+        api(kind, bindings) {
+          if (validating) return null;
+          if (!settings.apiAddress) {
+            console.error(`local edge: ${name}: a ${kind} binding is left out: no API address configured`);
+            return null;
+          }
+          shims.add(kind);
+          return { scriptName: shimWorker(kind), bindings };
+        },
+      };
+      for (const b of v.bindings || []) {
+        const mod = BINDINGS.get(b.type);
+        if (mod) mod.add(worker, b, ctx);
+        else if (!validating) console.error(`local edge: ${name}: binding ${b.name} of type ${b.type} is not supported locally; left out`);
+      }
       workers.push(worker);
-    }
-  }
-
-  function addBinding(worker, script, b) {
-    switch (b.type) {
-      case "plain_text":
-      case "secret_text":
-        worker.bindings[b.name] = b.text ?? "";
-        break;
-      case "json":
-        worker.bindings[b.name] = b.json ?? null;
-        break;
-      case "service":
-        worker.serviceBindings[b.name] = serviceTarget(b.service, b.entrypoint);
-        break;
-      case "durable_object_namespace": {
-        const owner = byName.get(b.scriptName || script.name);
-        if (!owner) {
-          console.error(`local edge: ${worker.name}: binding ${b.name} names Durable Object class ${b.className} of Worker ${b.scriptName}, which is not running`);
-          break;
-        }
-        const cls = (owner.doClasses || []).find((c) => c.class === b.className);
-        const designator = { className: b.className, useSQLite: Boolean(cls && cls.sqlite), unsafeUniqueKey: doKey(owner.name, cls || { class: b.className }) };
-        const hostWorker = versionWorker(owner.name, hostVersion(owner));
-        if (hostWorker !== worker.name) designator.scriptName = hostWorker;
-        worker.durableObjects[b.name] = designator;
-        break;
-      }
-      case "ratelimit":
-        worker.ratelimits[b.name] = { namespace_id: b.namespaceId || `${script.name}/${b.name}`, simple: { limit: b.limit, period: b.period || 60 } };
-        break;
-      case "kv_namespace":
-      case "r2_bucket":
-        if (!settings.apiAddress) {
-          console.error(`local edge: ${worker.name}: binding ${b.name} (${b.type}) left out: no API address configured`);
-          break;
-        }
-        shims.add(b.type === "kv_namespace" ? KV_SHIM : R2_SHIM);
-        worker.wrappedBindings[b.name] =
-          b.type === "kv_namespace"
-            ? { scriptName: KV_SHIM, bindings: { NAMESPACE: b.namespaceId } }
-            : { scriptName: R2_SHIM, bindings: { BUCKET: b.bucketName, JURISDICTION: b.jurisdiction && b.jurisdiction !== "default" ? b.jurisdiction : "" } };
-        break;
-      default:
-        console.error(`local edge: ${worker.name}: binding ${b.name} of type ${b.type} is not supported locally; left out`);
     }
   }
 
@@ -204,13 +209,8 @@ function buildOptions(snapshot, include) {
   // its own, whose default export (a function) workerd rejects.
   const api = { API: { external: { address: settings.apiAddress, http: {} } } };
   const account = { ACCOUNT: settings.accountId, TOKEN: settings.apiToken };
-  for (const [name, file] of [
-    [KV_SHIM, "kv.js"],
-    [R2_SHIM, "r2.js"],
-  ]) {
-    if (!shims.has(name)) continue;
-    const contents = name === KV_SHIM ? SOURCES.kv : SOURCES.r2;
-    workers.push({ name, modulesRoot: "/", modules: [{ type: "ESModule", path: "/" + file, contents }], bindings: account, serviceBindings: api });
+  for (const kind of shims) {
+    workers.push({ name: shimWorker(kind), modulesRoot: "/", modules: [{ type: "ESModule", path: `/${kind}.js`, contents: SOURCES[kind] }], bindings: account, serviceBindings: api });
   }
   for (const name of missing) {
     workers.push({ name: missingWorker(name), modules: true, script: SOURCES.missing, compatibilityDate: "2025-01-01", bindings: { TARGET: name } });
@@ -220,28 +220,28 @@ function buildOptions(snapshot, include) {
 
 // start builds and starts one instance; it resolves to {mf, address} or rejects with an Error
 // whose message includes workerd's output (the exception of a Worker that threw at startup).
-async function start(snapshot, include) {
+async function start(snapshot, include, validating = false) {
   let output = "";
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
     log: new Log(LogLevel.WARN),
     cf: false, // no fetch of Cloudflare's request.cf sample from the network
-    durableObjectsPersist: join(settings.persistDir, "do"),
-    cachePersist: join(settings.persistDir, "cache"),
+    durableObjectsPersist: validating ? false : join(settings.persistDir, "do"),
+    cachePersist: validating ? false : join(settings.persistDir, "cache"),
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
         stream.on("data", (chunk) => {
           output += chunk;
-          process.stderr.write(chunk);
+          if (!validating) process.stderr.write(chunk);
         });
       }
     },
-    workers: buildOptions(snapshot, include),
+    workers: buildOptions(snapshot, include, validating),
   });
   try {
     const url = await mf.ready;
-    return { mf, address: url.host };
+    return { mf, address: url.host, output: () => output };
   } catch (err) {
     await mf.dispose().catch(() => {});
     // Miniflare's message may already quote workerd's output; blame from the output alone.
@@ -251,22 +251,32 @@ async function start(snapshot, include) {
   }
 }
 
-// scriptErrors picks out of workerd's output the errors of each version Worker, by script:
-// workerd prefixes them with "service core:user:v:<script>:<version>: " (and continues a stack
-// on indented lines).
-function scriptErrors(output) {
+// versionErrors picks out of workerd's output the errors of each version Worker, keyed
+// "<script>:<version>": workerd prefixes them with "service core:user:v:<script>:<version>: "
+// (and continues a stack on indented lines).
+function versionErrors(output) {
   const errors = {};
   let current = null;
   for (const line of output.split("\n")) {
     const m = line.match(/^service core:user:v:([A-Za-z0-9_-]+):([^:]+): (.*)$/);
     if (m) {
-      current = m[1];
-      errors[current] = (errors[current] ? errors[current] + "\n" : "") + `version ${m[2]}: ${m[3]}`;
+      current = `${m[1]}:${m[2]}`;
+      errors[current] = (errors[current] ? errors[current] + "\n" : "") + m[3];
     } else if (current && /^\s+\S/.test(line)) {
       errors[current] += "\n" + line.trimEnd();
     } else {
       current = null;
     }
+  }
+  return errors;
+}
+
+// scriptErrors groups versionErrors by script, naming the version in each message.
+function scriptErrors(output) {
+  const errors = {};
+  for (const [key, text] of Object.entries(versionErrors(output))) {
+    const [script, version] = key.split(":");
+    errors[script] = (errors[script] ? errors[script] + "\n" : "") + `version ${version}: ${text}`;
   }
   return errors;
 }
@@ -319,6 +329,89 @@ async function apply(snapshot) {
   return { address: started.address, failed };
 }
 
+// validateAll starts each candidate script (one version each) and returns, per candidate, the
+// runtime's error or "" when it starts. Candidates are started together; when that fails and
+// the output does not say which one is to blame, each is started alone.
+async function validateAll(candidates) {
+  const verdicts = candidates.map(() => "");
+  const keyOf = (c) => `${c.name}:${c.deployment[0].versionId}`;
+  const named = candidates.map((c, i) => ({ ...c, origin: c.origin || c.name, name: `${c.origin || c.name}-candidate${i}` }));
+  const tryStart = async (list) => {
+    const snapshot = { scripts: list };
+    const started = await start(snapshot, new Set(list.map((c) => c.name)), true);
+    const output = started.output();
+    await started.mf.dispose();
+    return output;
+  };
+  try {
+    const output = await tryStart(named);
+    // workerd only warns about a Durable Object class that the code does not export;
+    // Cloudflare refuses such an upload.
+    for (const [, cls] of output.matchAll(/referenced the class "([^"]+)", but no such Durable Object class is exported/g)) {
+      named.forEach((c, i) => {
+        if (!verdicts[i] && declaresClass(c, cls)) {
+          verdicts[i] = `Durable Object class "${cls}" is not exported by the Worker's main module: export a class named ${cls} that extends DurableObject, or remove it from the bindings and migrations.`;
+        }
+      });
+    }
+    return verdicts;
+  } catch (err) {
+    const blamed = versionErrors(err.output || err.message);
+    if (Object.keys(blamed).length > 0) {
+      named.forEach((c, i) => (verdicts[i] = blamed[keyOf(c)] || ""));
+      const rest = named.filter((_, i) => verdicts[i] === "");
+      if (rest.length === named.length) throw err;
+      if (rest.length > 0) {
+        const again = await validateAll(rest);
+        rest.forEach((c, j) => (verdicts[named.indexOf(c)] = again[j]));
+      }
+      return verdicts;
+    }
+    if (candidates.length === 1) return [err.output || err.message];
+    for (let i = 0; i < named.length; i++) {
+      try {
+        await tryStart([named[i]]);
+      } catch (e) {
+        verdicts[i] = Object.values(versionErrors(e.output || e.message))[0] || e.output || e.message;
+      }
+    }
+    return verdicts;
+  }
+}
+
+// declaresClass reports whether a candidate implements or binds the Durable Object class
+// (a binding to a class of its own).
+function declaresClass(candidate, cls) {
+  if ((candidate.classes || []).some((c) => c.class === cls)) return true;
+  const v = candidate.versions[0];
+  return (v.bindings || []).some((b) => b.type === "durable_object_namespace" && b.class_name === cls && (!b.script_name || b.script_name === candidate.origin));
+}
+
+// Validations wait here; whenever none runs, the waiting ones are validated together.
+const pendingValidations = [];
+let validating = false;
+
+function validate(script) {
+  return new Promise((resolve, reject) => {
+    pendingValidations.push({ script, resolve, reject });
+    if (!validating) runValidations();
+  });
+}
+
+async function runValidations() {
+  validating = true;
+  while (pendingValidations.length) {
+    const batch = pendingValidations.splice(0);
+    try {
+      const verdicts = await validateAll(batch.map((b) => b.script));
+      batch.forEach((b, i) => b.resolve(verdicts[i]));
+    } catch (err) {
+      batch.forEach((b) => b.reject(err));
+    }
+  }
+  validating = false;
+}
+
 async function close() {
   const all = [...draining, ...(current ? [current] : [])];
   draining.clear();
@@ -326,15 +419,32 @@ async function close() {
   await Promise.all(all.map((i) => i.mf.dispose().catch(() => {})));
 }
 
-// Requests run one at a time, in order.
 let queue = Promise.resolve();
+let configured = false;
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
   if (!line.trim()) return;
+  if (!configured) {
+    configured = true;
+    settings = { ...settings, ...JSON.parse(line) };
+    return;
+  }
+  let req;
+  try {
+    req = JSON.parse(line);
+  } catch (err) {
+    send({ id: 0, ok: false, error: err.message });
+    return;
+  }
+  if (req.op === "validate") {
+    validate(req.script).then(
+      (scriptError) => send(scriptError ? { id: req.id, ok: true, scriptError } : { id: req.id, ok: true }),
+      (err) => send({ id: req.id, ok: false, error: err.message }),
+    );
+    return;
+  }
   queue = queue.then(async () => {
-    let req;
     try {
-      req = JSON.parse(line);
       if (req.op === "apply") {
         send({ id: req.id, ok: true, ...(await apply(req.snapshot || {})) });
       } else if (req.op === "close") {
@@ -345,7 +455,7 @@ lines.on("line", (line) => {
         throw new Error(`unknown op ${JSON.stringify(req.op)}`);
       }
     } catch (err) {
-      send({ id: req ? req.id : 0, ok: false, error: err.message });
+      send({ id: req.id, ok: false, error: err.message });
     }
   });
 });

@@ -4,6 +4,10 @@
 // env.CONFIG = { script, versions: [{ id, percentage, binding }] } in deployment order;
 // env[binding] is the service binding to that version's Worker.
 //
+// A request with x-servicesdo-trigger: scheduled runs the picked version's scheduled handler
+// instead (a cron trigger; x-servicesdo-cron and x-servicesdo-scheduled-time, Unix ms, say which
+// and when) and answers its outcome as JSON ({"outcome":"ok","noRetry":false}).
+//
 // Order of precedence:
 //   1. Cloudflare-Workers-Version-Overrides: <script>="<version id>" naming a deployed version
 //      (also one at 0 %);
@@ -11,10 +15,19 @@
 //      cumulative percentages (the same key always lands on the same version);
 //   3. otherwise a uniform random draw weighted by percentage.
 const VERSION_HEADER = "x-servicesdo-version";
+const TRIGGER_HEADER = "x-servicesdo-trigger";
 
 export default {
   async fetch(request, env) {
     const version = pick(request, env.CONFIG);
+    if (request.headers.get(TRIGGER_HEADER) === "scheduled") {
+      const time = Number(request.headers.get("x-servicesdo-scheduled-time"));
+      const result = await env[version.binding].scheduled({
+        scheduledTime: Number.isFinite(time) && time > 0 ? new Date(time) : new Date(),
+        cron: request.headers.get("x-servicesdo-cron") ?? "",
+      });
+      return tagged(Response.json(result), version.id);
+    }
     const response = await env[version.binding].fetch(request);
     return tagged(response, version.id);
   },
