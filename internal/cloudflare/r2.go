@@ -73,8 +73,10 @@ func (c *Client) GetR2Bucket(ctx context.Context, name, jurisdiction string) (R2
 	return toR2Bucket(b), nil
 }
 
-// SetR2StorageClass changes a bucket's default storage class.
+// SetR2StorageClass changes a bucket's default storage class. The PATCH sets one value, so
+// it is retried like a PUT.
 func (c *Client) SetR2StorageClass(ctx context.Context, name, jurisdiction, storageClass string) (R2Bucket, error) {
+	ctx = safeToRepeat(ctx)
 	params := r2.BucketEditParams{AccountID: cf.F(c.accountID), StorageClass: cf.F(r2.BucketEditParamsCfR2StorageClass(storageClass))}
 	if j, ok := jurisdictionHeader(jurisdiction); ok {
 		params.Jurisdiction = cf.F(r2.BucketEditParamsCfR2Jurisdiction(j))
