@@ -4,9 +4,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -50,12 +52,47 @@ type providerModel struct {
 	RequestTimeout      types.String `tfsdk:"request_timeout"`
 }
 
-// providerData is what Configure hands to every resource.
+// providerData is what Configure hands to every resource. It lives for one provider process,
+// which is one Terraform command.
 type providerData struct {
 	client              cloudflare.API
 	zoneID              string
 	registryNamespaceID string
 	cache               readCache
+	// locks serialises work on one named object (see lock).
+	locks sync.Map
+	// claimed holds the objects that a resource of this command created or adopted (see claim).
+	claimed sync.Map
+}
+
+var errNoRegistry = errors.New("no registry: set registry_id, or the provider's registry_namespace_id")
+
+// registryID is the registry namespace a resource or data source uses: its own registry_id
+// when set, else the provider's registry_namespace_id.
+func (d *providerData) registryID(configured types.String) (string, error) {
+	if id := strings.TrimSpace(configured.ValueString()); id != "" {
+		return id, nil
+	}
+	if d.registryNamespaceID == "" {
+		return "", errNoRegistry
+	}
+	return d.registryNamespaceID, nil
+}
+
+// lock serialises the callers that pass the same key, e.g. two resources creating objects with
+// the same unique name, so that one sees the other's result instead of racing it.
+func (d *providerData) lock(key string) (unlock func()) {
+	mu, _ := d.locks.LoadOrStore(key, &sync.Mutex{})
+	m, _ := mu.(*sync.Mutex)
+	m.Lock()
+	return m.Unlock
+}
+
+// claim records that a resource manages the object named key; it is false when another
+// resource of this command already claimed it (two resources with the same unique name).
+func (d *providerData) claim(key string) bool {
+	_, taken := d.claimed.LoadOrStore(key, true)
+	return !taken
 }
 
 func (p *servicesdoProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -211,4 +248,12 @@ func configureClient(providerDataAny any, diags interface {
 		return nil
 	}
 	return data
+}
+
+// mayHaveCreated reports whether a failed create may have left the object behind: the API
+// answered that the name is taken, the answer was lost, or the API kept failing. A create the
+// API rejected (validation, authentication) made nothing.
+func mayHaveCreated(err error) bool {
+	return errors.Is(err, cloudflare.ErrConflict) || cloudflare.IsUnknownOutcome(err) ||
+		errors.Is(err, cloudflare.ErrUnavailable) || errors.Is(err, cloudflare.ErrRateLimited)
 }

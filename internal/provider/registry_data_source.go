@@ -84,7 +84,7 @@ func (d *registryDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	registryID, err := resolveRegistryID(m.RegistryID, d.data)
+	registryID, err := d.data.registryID(m.RegistryID)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
 		return

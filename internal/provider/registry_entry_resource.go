@@ -2,11 +2,9 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -155,12 +153,12 @@ func (r *registryEntryResource) ModifyPlan(ctx context.Context, req resource.Mod
 		var cfg registryEntryModel
 		resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 		if cfg.RegistryID.IsNull() {
-			if r.data.registryNamespaceID == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry",
-					"Set registry_id to the registry's KV namespace id, or the provider's registry_namespace_id.")
+			id, err := r.data.registryID(cfg.RegistryID)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
 				return
 			}
-			plan.RegistryID = types.StringValue(r.data.registryNamespaceID)
+			plan.RegistryID = types.StringValue(id)
 		}
 	}
 	if plan.TypeID.IsUnknown() && !plan.Name.IsUnknown() && req.State.Raw.IsNull() {
@@ -235,17 +233,6 @@ func (m *registryEntryModel) fill(registryID string, e registry.Entry) {
 	}
 }
 
-// registryLocks serialises writes of one key within a run: two resources declaring the same
-// name and version must not both believe they created it.
-var registryLocks sync.Map
-
-func lockRegistryKey(registryID, key string) func() {
-	mu, _ := registryLocks.LoadOrStore(registryID+"/"+key, &sync.Mutex{})
-	m, _ := mu.(*sync.Mutex)
-	m.Lock()
-	return m.Unlock
-}
-
 func (r *registryEntryResource) write(ctx context.Context, m *registryEntryModel, create bool) error {
 	registryID := m.RegistryID.ValueString()
 	e := m.entry(time.Now().UTC().Format(time.RFC3339))
@@ -258,7 +245,8 @@ func (r *registryEntryResource) write(ctx context.Context, m *registryEntryModel
 	if err != nil {
 		return err
 	}
-	unlock := lockRegistryKey(registryID, key)
+	// Two resources declaring the same name and version must not both believe they created it.
+	unlock := r.data.lock("registry/" + registryID + "/" + key)
 	defer unlock()
 	if create {
 		if _, err := r.data.client.GetKVNamespace(ctx, registryID); cloudflare.IsNotFound(err) {
@@ -388,5 +376,3 @@ func sortedVersions(versions []string) []string {
 	})
 	return out
 }
-
-var errNoRegistry = errors.New("no registry: set registry_id, or the provider's registry_namespace_id")

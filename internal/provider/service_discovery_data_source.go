@@ -91,23 +91,13 @@ func (d *serviceDiscoveryDataSource) Configure(_ context.Context, req datasource
 	d.data = configureClient(req.ProviderData, &resp.Diagnostics)
 }
 
-func resolveRegistryID(configured types.String, data *providerData) (string, error) {
-	if id := configured.ValueString(); id != "" {
-		return id, nil
-	}
-	if data.registryNamespaceID == "" {
-		return "", errNoRegistry
-	}
-	return data.registryNamespaceID, nil
-}
-
 func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m serviceDiscoveryModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	registryID, err := resolveRegistryID(m.RegistryID, d.data)
+	registryID, err := d.data.registryID(m.RegistryID)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
 		return
