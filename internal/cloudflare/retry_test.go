@@ -510,8 +510,13 @@ func TestRetryMiddlewarePostRetriedWhenSafe(t *testing.T) {
 		ctx    func(context.Context) context.Context
 		answer func(*http.Request) (*http.Response, error)
 	}{
-		"not sent": {nil, func(*http.Request) (*http.Response, error) { return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused") }},
-		"503":      {nil, func(req *http.Request) (*http.Response, error) { rtSent(req); return rtResponse(http.StatusServiceUnavailable, nil), nil }},
+		"not sent": {nil, func(*http.Request) (*http.Response, error) {
+			return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+		}},
+		"503": {nil, func(req *http.Request) (*http.Response, error) {
+			rtSent(req)
+			return rtResponse(http.StatusServiceUnavailable, nil), nil
+		}},
 		"503 cut short": {nil, func(req *http.Request) (*http.Response, error) {
 			rtSent(req)
 			return rtTruncated(http.StatusServiceUnavailable), nil

@@ -202,8 +202,10 @@ func TestAccR2Bucket_duplicateName(t *testing.T) {
 		why   string
 	}{
 		"holds objects": {
-			setup: func(name string) error { return edge.client.PutR2Object(context.Background(), name, "default", "theirs.txt", []byte("data")) },
-			why:   "It holds 1 object(s), so it was not adopted: only an empty bucket, as an interrupted create leaves it, is adopted.",
+			setup: func(name string) error {
+				return edge.client.PutR2Object(context.Background(), name, "default", "theirs.txt", []byte("data"))
+			},
+			why: "It holds 1 object(s), so it was not adopted: only an empty bucket, as an interrupted create leaves it, is adopted.",
 		},
 		"other storage class": {
 			spec: cloudflare.R2BucketSpec{StorageClass: "InfrequentAccess"},
