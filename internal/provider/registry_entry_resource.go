@@ -146,12 +146,22 @@ func (r *registryEntryResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var cfg registryEntryModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// A value rewritten without "$id", which the contract requires, reads as an empty type_id.
+	// Plan the default back as a visible update, so that the apply writes what the plan says.
+	if !req.State.Raw.IsNull() && cfg.TypeID.IsNull() && !plan.TypeID.IsUnknown() && plan.TypeID.ValueString() == "" && !plan.Name.IsUnknown() {
+		plan.TypeID = types.StringValue(registry.DefaultTypeID(plan.Name.ValueString()))
+		plan.UpdatedAt = types.StringUnknown()
+	}
 	if plan.RegistryID.IsUnknown() && !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	if plan.RegistryID.IsNull() || plan.RegistryID.IsUnknown() {
-		var cfg registryEntryModel
-		resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 		if cfg.RegistryID.IsNull() {
 			id, err := r.data.registryID(cfg.RegistryID)
 			if err != nil {
