@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -36,21 +35,27 @@ func NewRegistryEntryResource() resource.Resource { return &registryEntryResourc
 type registryEntryResource struct{ data *providerData }
 
 type registryEntryModel struct {
-	ID           types.String `tfsdk:"id"`
-	RegistryID   types.String `tfsdk:"registry_id"`
-	Name         types.String `tfsdk:"name"`
-	Version      types.String `tfsdk:"version"`
+	ID         types.String `tfsdk:"id"`
+	RegistryID types.String `tfsdk:"registry_id"`
+	Name       types.String `tfsdk:"name"`
+	Version    types.String `tfsdk:"version"`
+	Health     *healthModel `tfsdk:"health"`
+	Key        types.String `tfsdk:"key"`
+	entryFields
+}
+
+// entryFields are the attributes of a registry document that the entry resource and the
+// discovery data source share.
+type entryFields struct {
 	Service      types.String `tfsdk:"service"`
 	Endpoint     types.String `tfsdk:"endpoint"`
 	Schema       types.String `tfsdk:"schema"`
 	TypeID       types.String `tfsdk:"type_id"`
 	Dependencies types.List   `tfsdk:"dependencies"`
-	Health       *healthModel `tfsdk:"health"`
 	Tags         types.Set    `tfsdk:"tags"`
 	Metadata     types.Map    `tfsdk:"metadata"`
 	Details      types.Map    `tfsdk:"details"`
 	Description  types.String `tfsdk:"description"`
-	Key          types.String `tfsdk:"key"`
 	UpdatedAt    types.String `tfsdk:"updated_at"`
 }
 
@@ -211,24 +216,7 @@ func (m *registryEntryModel) fill(registryID string, e registry.Entry) {
 	m.Name, m.Version = types.StringValue(e.Name), types.StringValue(e.Version)
 	m.ID = types.StringValue(registryID + "/" + e.Name + "/" + e.Version)
 	m.Key = types.StringValue(registry.Key(e.Name, e.Version))
-	m.TypeID = types.StringValue(e.ID)
-	m.Service = optionalString(m.Service, e.Service)
-	m.Endpoint = optionalString(m.Endpoint, e.Endpoint)
-	m.Schema = optionalString(m.Schema, e.Schema)
-	m.Description = optionalString(m.Description, e.Description)
-	m.UpdatedAt = types.StringValue(e.UpdatedAt)
-	m.Tags = keepNullIfEmptySet(m.Tags, types.StringType, e.Tags)
-	m.Metadata = keepNullIfEmptyMap(m.Metadata, len(e.Metadata), func() types.Map { return mapOfStrings(e.Metadata) })
-	m.Details = keepNullIfEmptyMap(m.Details, len(e.Details), func() types.Map { return mapOfStrings(e.Details) })
-	if len(e.Dependencies) == 0 && m.Dependencies.IsNull() {
-		m.Dependencies = types.ListNull(types.StringType)
-	} else {
-		deps := make([]attr.Value, len(e.Dependencies))
-		for i, d := range e.Dependencies {
-			deps[i] = types.StringValue(d)
-		}
-		m.Dependencies = types.ListValueMust(types.StringType, deps)
-	}
+	m.entryFields.fill(e)
 	if e.Health == nil {
 		m.Health = nil
 	} else {
@@ -240,6 +228,29 @@ func (m *registryEntryModel) fill(registryID string, e registry.Entry) {
 			h.Timeout = types.StringValue(e.Health.Timeout)
 		}
 		m.Health = h
+	}
+}
+
+// fill sets the shared fields from a document; optional ones stay null when the document
+// leaves them empty and they were null before.
+func (f *entryFields) fill(e registry.Entry) {
+	f.TypeID = types.StringValue(e.ID)
+	f.Service = optionalString(f.Service, e.Service)
+	f.Endpoint = optionalString(f.Endpoint, e.Endpoint)
+	f.Schema = optionalString(f.Schema, e.Schema)
+	f.Description = optionalString(f.Description, e.Description)
+	f.UpdatedAt = types.StringValue(e.UpdatedAt)
+	f.Tags = keepNullIfEmptySet(f.Tags, types.StringType, e.Tags)
+	f.Metadata = keepNullIfEmptyMap(f.Metadata, len(e.Metadata), func() types.Map { return mapOfStrings(e.Metadata) })
+	f.Details = keepNullIfEmptyMap(f.Details, len(e.Details), func() types.Map { return mapOfStrings(e.Details) })
+	if len(e.Dependencies) == 0 && f.Dependencies.IsNull() {
+		f.Dependencies = types.ListNull(types.StringType)
+	} else {
+		deps := make([]attr.Value, len(e.Dependencies))
+		for i, d := range e.Dependencies {
+			deps[i] = types.StringValue(d)
+		}
+		f.Dependencies = types.ListValueMust(types.StringType, deps)
 	}
 }
 
@@ -371,18 +382,4 @@ func checkPlainVersion(v string) error {
 		return fmt.Errorf("version %q must be written as %q", v, parsed.String())
 	}
 	return nil
-}
-
-// sortedVersions orders versions newest first (unparsable ones last).
-func sortedVersions(versions []string) []string {
-	out := append([]string{}, versions...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, errA := registry.ParseVersion(out[i])
-		b, errB := registry.ParseVersion(out[j])
-		if errA != nil || errB != nil {
-			return errA == nil
-		}
-		return a.Compare(b) > 0
-	})
-	return out
 }

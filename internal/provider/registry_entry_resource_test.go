@@ -277,7 +277,7 @@ resource "servicesdo_registry_entry" "v%d" {
 }
 `, i, v, i, map[bool]string{true: "stable", false: "next"}[!strings.Contains(v, "-")])
 	}
-	table := map[string]string{"latest": "2.0.0", "^1.2": "1.2.5", ">=2.0.0 <3": "2.0.0", "~1.2.0": "1.2.5", "1.0.0": "1.0.0", "1.x": "1.2.5", "^2.1.0-beta": "2.1.0-beta.1"}
+	table := map[string]string{"latest": "2.0.0", "^1.2": "1.2.5", ">=2.0.0 <3": "2.0.0", "~1.2.0": "1.2.5", "1.0.0": "1.0.0", "1.x": "1.2.5", "^2.1.0-beta": "2.1.0-beta.1", "~> 1.0": "1.2.5", "~> 2.0.0": "2.0.0"}
 	lookups := ""
 	var checks []statecheck.StateCheck
 	i := 0
@@ -327,6 +327,17 @@ data "servicesdo_service_discovery" "bad" {
 `,
 				PlanOnly:    true,
 				ExpectError: expectError(`invalid version constraint "^one": "one" is not a version: use MAJOR[.MINOR[.PATCH]]`),
+			},
+			{
+				// An operator written the wrong way round gets a suggestion.
+				Config: ns + entries + `
+data "servicesdo_service_discovery" "bad" {
+  name    = "Catalog"
+  version = "=>1.0"
+}
+`,
+				PlanOnly:    true,
+				ExpectError: expectError(`invalid version constraint "=>1.0": "=>" is not an operator (did you mean ">=1.0"?)`),
 			},
 			// A valid last configuration, for the destroy that ends the test.
 			{Config: ns + entries},
