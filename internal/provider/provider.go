@@ -136,7 +136,8 @@ func (p *servicesdoProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Time limit of one API attempt, as a Go duration such as `30s` or `2m`. "+
 					"One call takes at most `(max_retries + 1) × request_timeout`. Default `%s`.", cloudflare.DefaultRequestTimeout),
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
 			},
 		},
 	}
@@ -194,12 +195,8 @@ func (p *servicesdoProvider) Configure(ctx context.Context, req provider.Configu
 		clientCfg.MaxRetries = int(cfg.MaxRetries.ValueInt64())
 	}
 	if timeout := cfg.RequestTimeout.ValueString(); timeout != "" {
-		d, err := time.ParseDuration(timeout)
-		if err != nil || d <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
-				fmt.Sprintf("request_timeout must be a positive duration such as \"30s\" or \"2m\", got %q.", timeout))
-		}
-		clientCfg.RequestTimeout = d
+		// durationValidator has checked it; an invalid value never reaches Configure.
+		clientCfg.RequestTimeout, _ = time.ParseDuration(timeout)
 	}
 	if resp.Diagnostics.HasError() {
 		return

@@ -89,12 +89,12 @@ func (r *r2BucketResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{stringvalidator.OneOf("Standard", "InfrequentAccess")},
 			},
 			"jurisdiction": schema.StringAttribute{
-				MarkdownDescription: "Data jurisdiction: `default`, `eu` or `fedramp`. Changing it replaces the bucket.",
+				MarkdownDescription: "Data jurisdiction: one of `" + strings.Join(validation.R2Jurisdictions, "`, `") + "`. Changing it replaces the bucket.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString("default"),
+				Default:             stringdefault.StaticString(validation.R2DefaultJurisdiction),
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.OneOf("default", "eu", "fedramp")},
+				Validators:          []validator.String{stringvalidator.OneOf(validation.R2Jurisdictions...)},
 			},
 			"location": schema.StringAttribute{
 				MarkdownDescription: "Where the bucket lives, in lower case (the API answers in upper case).",
@@ -124,7 +124,7 @@ func (r *r2BucketResource) Configure(_ context.Context, req resource.ConfigureRe
 }
 
 func r2BucketID(name, jurisdiction string) string {
-	if jurisdiction == "" || jurisdiction == "default" {
+	if jurisdiction == "" || jurisdiction == validation.R2DefaultJurisdiction {
 		return name
 	}
 	return jurisdiction + "/" + name
@@ -353,11 +353,12 @@ func (r *r2BucketResource) deleteObjects(ctx context.Context, bucket, jurisdicti
 func (r *r2BucketResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	jurisdiction, name, scoped := strings.Cut(req.ID, "/")
 	if !scoped {
-		jurisdiction, name = "default", req.ID
+		jurisdiction, name = validation.R2DefaultJurisdiction, req.ID
 	}
-	if err := validation.CheckR2BucketName(name); err != nil || (jurisdiction != "default" && jurisdiction != "eu" && jurisdiction != "fedramp") {
+	if err := validation.CheckR2BucketName(name); err != nil || !validation.IsR2Jurisdiction(jurisdiction) {
 		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("Import an R2 bucket by `<name>` (default jurisdiction) or `<jurisdiction>/<name>` with jurisdiction eu or fedramp; got %q.", req.ID))
+			fmt.Sprintf("Import an R2 bucket by `<name>` (default jurisdiction) or `<jurisdiction>/<name>` with jurisdiction %s; got %q.",
+				strings.Join(validation.R2Jurisdictions[1:], " or "), req.ID))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)

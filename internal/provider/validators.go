@@ -32,23 +32,21 @@ func (v checkValidator) ValidateString(_ context.Context, req validator.StringRe
 	}
 }
 
-// bindingNameValidator checks map keys that become binding names.
+// bindingNameCheck checks names that become binding names.
+var bindingNameCheck = checkValidator{"Invalid binding name", validation.CheckBindingName}
+
+// bindingNameValidator is bindingNameCheck under its old name.
+// TODO(service owner): use bindingNameCheck in service_resource.go and delete this type.
 type bindingNameValidator struct{}
 
-func (bindingNameValidator) Description(context.Context) string {
-	return "binding names must be JavaScript identifiers"
+func (bindingNameValidator) Description(ctx context.Context) string {
+	return bindingNameCheck.Description(ctx)
 }
-func (v bindingNameValidator) MarkdownDescription(ctx context.Context) string {
-	return v.Description(ctx)
+func (bindingNameValidator) MarkdownDescription(ctx context.Context) string {
+	return bindingNameCheck.MarkdownDescription(ctx)
 }
-
-func (bindingNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
-		return
-	}
-	if err := validation.CheckBindingName(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid binding name", "Binding "+err.Error()+".")
-	}
+func (bindingNameValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	bindingNameCheck.ValidateString(ctx, req, resp)
 }
 
 // jsonValidator checks that a string is JSON.
@@ -99,7 +97,7 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a positive duration: use e.g. \"5s\" or \"500ms\".", req.ConfigValue.ValueString()))
+			fmt.Sprintf("%s must be a positive duration such as \"30s\", \"2m\" or \"500ms\", got %q.", req.Path, req.ConfigValue.ValueString()))
 	}
 }
 
