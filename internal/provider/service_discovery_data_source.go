@@ -56,7 +56,7 @@ func (d *serviceDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sche
 			"version": schema.StringAttribute{
 				MarkdownDescription: "Version constraint: `latest` (default: the newest release), an exact version, `^1.2`, `~1.2.3`, `1.x`, `>=2.0.0 <3`, " +
 					"Terraform's pessimistic `~> 1.2` (`>= 1.2, < 2.0`; `~> 1.2.3` is `>= 1.2.3, < 1.3.0`), alternatives with `||`.",
-				Optional:            true,
+				Optional: true,
 				Validators: []validator.String{checkValidator{"Invalid version constraint", func(s string) error {
 					_, err := registry.ParseConstraint(s)
 					return err
@@ -116,7 +116,7 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 	registry.SortNewestFirst(versions)
 	m.Available = listOfStrings(versions)
 	m.Document = types.StringValue(string(doc))
-	m.entryFields.fill(e)
+	m.fill(e)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
