@@ -129,7 +129,8 @@ func (p *servicesdoProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many times one API call is retried after a 429, a 5xx or a transport failure, "+
-					"with backoff honouring `Retry-After` (each wait capped at 20s). 409 conflicts are never retried. Default %d.", cloudflare.DefaultMaxRetries),
+					"with backoff honouring `Retry-After` (each wait capped at 20s). A POST or PATCH that was sent but got no complete answer is not repeated "+
+					"(its outcome is unknown; see Retries). 409 conflicts are never retried. Default %d.", cloudflare.DefaultMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
