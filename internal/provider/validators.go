@@ -32,21 +32,23 @@ func (v checkValidator) ValidateString(_ context.Context, req validator.StringRe
 	}
 }
 
-// bindingNameCheck checks names that become binding names.
-var bindingNameCheck = checkValidator{"Invalid binding name", validation.CheckBindingName}
-
-// bindingNameValidator is bindingNameCheck under its old name.
-// TODO(service owner): use bindingNameCheck in service_resource.go and delete this type.
+// bindingNameValidator checks map keys that become binding names.
 type bindingNameValidator struct{}
 
-func (bindingNameValidator) Description(ctx context.Context) string {
-	return bindingNameCheck.Description(ctx)
+func (bindingNameValidator) Description(context.Context) string {
+	return "binding names must be JavaScript identifiers"
 }
-func (bindingNameValidator) MarkdownDescription(ctx context.Context) string {
-	return bindingNameCheck.MarkdownDescription(ctx)
+func (v bindingNameValidator) MarkdownDescription(ctx context.Context) string {
+	return v.Description(ctx)
 }
-func (bindingNameValidator) ValidateString(ctx context.Context, req validator.StringRequest, resp *validator.StringResponse) {
-	bindingNameCheck.ValidateString(ctx, req, resp)
+
+func (bindingNameValidator) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := validation.CheckBindingName(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, "Invalid binding name", "Binding "+err.Error()+".")
+	}
 }
 
 // jsonValidator checks that a string is JSON.
