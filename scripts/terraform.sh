@@ -62,7 +62,7 @@ build() {
 built() {
   local cached="$cache_dir/terraform-$1/terraform"
   if [ ! -x "$cached" ]; then
-    echo "terraform: building v$1 from the Go module proxy into $(dirname "$cached") (about 6 minutes, once)" >&2
+    echo "terraform: building v$1 from the Go module proxy into $(dirname "$cached") (several minutes, once)" >&2
     mkdir -p "$(dirname "$cached")"
     build "$1" "$cached.tmp" && mv "$cached.tmp" "$cached"
   fi
