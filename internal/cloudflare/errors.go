@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	cf "github.com/cloudflare/cloudflare-go/v7"
 )
@@ -27,16 +28,22 @@ const (
 	KindValidation
 	// KindUnavailable is a 5xx or a transport failure that outlasted the retry budget.
 	KindUnavailable
+	// KindUnknownOutcome is a POST or PATCH that was sent but got no complete answer (the
+	// connection dropped, the body was cut short, the attempt timed out). The API may or may
+	// not have carried it out; it was not repeated, so the caller must find out, e.g. by
+	// looking the object up by its unique name.
+	KindUnknownOutcome
 )
 
 // Sentinels for errors.Is.
 var (
-	ErrNotFound    = &Error{Kind: KindNotFound}
-	ErrConflict    = &Error{Kind: KindConflict}
-	ErrAuth        = &Error{Kind: KindAuth}
-	ErrRateLimited = &Error{Kind: KindRateLimited}
-	ErrValidation  = &Error{Kind: KindValidation}
-	ErrUnavailable = &Error{Kind: KindUnavailable}
+	ErrNotFound       = &Error{Kind: KindNotFound}
+	ErrConflict       = &Error{Kind: KindConflict}
+	ErrAuth           = &Error{Kind: KindAuth}
+	ErrRateLimited    = &Error{Kind: KindRateLimited}
+	ErrValidation     = &Error{Kind: KindValidation}
+	ErrUnavailable    = &Error{Kind: KindUnavailable}
+	ErrUnknownOutcome = &Error{Kind: KindUnknownOutcome}
 )
 
 // Error is a failed API call: what we tried, what Cloudflare answered.
@@ -51,19 +58,31 @@ type Error struct {
 	Message string
 	// Err is the underlying error.
 	Err error
+	// Attempts and Elapsed say how hard the retry loop tried before giving up (0 when the
+	// first answer was final).
+	Attempts int
+	Elapsed  time.Duration
+	// gaveUp is the retry loop's summary, e.g. "giving up after 5 attempt(s) in 4.1s (max_retries = 4)".
+	gaveUp string
 }
 
 func (e *Error) Error() string {
+	var msg string
 	switch {
 	case e.Kind == KindAuth:
-		return fmt.Sprintf("%s: authentication failed: check api_token (CLOUDFLARE_API_TOKEN) and that it can access the account (Cloudflare said: %d %s)", e.Op, e.Code, e.Message)
+		msg = fmt.Sprintf("%s: authentication failed: check api_token (CLOUDFLARE_API_TOKEN) and that it can access the account (Cloudflare said: %d %s)", e.Op, e.Code, e.Message)
 	case e.Status == 0 && e.Err != nil:
+		// A transport failure: the retry summary is already part of Err.
 		return fmt.Sprintf("%s: %v", e.Op, e.Err)
 	case e.Code != 0:
-		return fmt.Sprintf("%s: Cloudflare API error %d (HTTP %d): %s", e.Op, e.Code, e.Status, e.Message)
+		msg = fmt.Sprintf("%s: Cloudflare API error %d (HTTP %d): %s", e.Op, e.Code, e.Status, e.Message)
 	default:
-		return fmt.Sprintf("%s: Cloudflare API returned HTTP %d %s", e.Op, e.Status, http.StatusText(e.Status))
+		msg = fmt.Sprintf("%s: Cloudflare API returned HTTP %d %s", e.Op, e.Status, http.StatusText(e.Status))
 	}
+	if e.gaveUp != "" {
+		msg += "; " + e.gaveUp
+	}
+	return msg
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -77,6 +96,9 @@ func (e *Error) Is(target error) bool {
 // IsNotFound reports whether err means the object does not exist.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
+// IsUnknownOutcome reports whether err is a write that may or may not have been carried out.
+func IsUnknownOutcome(err error) bool { return errors.Is(err, ErrUnknownOutcome) }
+
 // wrap turns an SDK error into an *Error describing op.
 func wrap(op string, err error) error {
 	if err == nil {
@@ -88,7 +110,19 @@ func wrap(op string, err error) error {
 	}
 	e := &Error{Op: op, Err: err}
 	var apiErr *cf.Error
+	var exhausted *exhaustedError
+	var unknown *unknownOutcomeError
 	switch {
+	case errors.As(err, &unknown):
+		e.Kind = KindUnknownOutcome
+	case errors.As(err, &exhausted):
+		e.Attempts, e.Elapsed = exhausted.attempts, exhausted.elapsed
+		if exhausted.err != nil {
+			e.Kind, e.Err = KindUnavailable, exhausted
+			break
+		}
+		e.Status, e.Code, e.Message, e.gaveUp = exhausted.status, exhausted.code, exhausted.message, exhausted.summary()
+		e.Kind = kindOf(e.Status, e.Code)
 	case errors.As(err, &apiErr):
 		e.Status = apiErr.StatusCode
 		if len(apiErr.Errors) > 0 {

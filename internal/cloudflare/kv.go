@@ -117,8 +117,10 @@ func (c *Client) GetKVValue(ctx context.Context, namespaceID, key string) ([]byt
 	return io.ReadAll(res.Body)
 }
 
-// DeleteKVKeys deletes keys in bulk, in batches of the API's limit.
+// DeleteKVKeys deletes keys in bulk, in batches of the API's limit. The bulk delete is a POST,
+// but deleting a key twice changes nothing, so it is retried like a DELETE.
 func (c *Client) DeleteKVKeys(ctx context.Context, namespaceID string, keys []string) error {
+	ctx = safeToRepeat(ctx)
 	for start := 0; start < len(keys); start += kvBulkDeleteLimit {
 		batch := keys[start:min(start+kvBulkDeleteLimit, len(keys))]
 		_, err := c.kv.Namespaces.BulkDelete(ctx, escape(namespaceID), kv.NamespaceBulkDeleteParams{AccountID: cf.F(c.accountID), Body: batch})

@@ -8,6 +8,8 @@ import (
 
 	cf "github.com/cloudflare/cloudflare-go/v7"
 	"github.com/cloudflare/cloudflare-go/v7/r2"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/validation"
 )
 
 // R2BucketSpec is what a bucket is created with.
@@ -31,14 +33,14 @@ type R2Bucket struct {
 func toR2Bucket(b *r2.Bucket) R2Bucket {
 	j := string(b.Jurisdiction)
 	if j == "" {
-		j = "default"
+		j = validation.R2DefaultJurisdiction
 	}
 	return R2Bucket{Name: b.Name, Location: strings.ToLower(string(b.Location)), StorageClass: string(b.StorageClass), Jurisdiction: j, CreationDate: b.CreationDate}
 }
 
 // jurisdictionHeader returns the value for cf-r2-jurisdiction; "" means the default one.
 func jurisdictionHeader(j string) (string, bool) {
-	return j, j != "" && j != "default"
+	return j, j != "" && j != validation.R2DefaultJurisdiction
 }
 
 // CreateR2Bucket creates a bucket.
@@ -73,8 +75,10 @@ func (c *Client) GetR2Bucket(ctx context.Context, name, jurisdiction string) (R2
 	return toR2Bucket(b), nil
 }
 
-// SetR2StorageClass changes a bucket's default storage class.
+// SetR2StorageClass changes a bucket's default storage class. The PATCH sets one value, so
+// it is retried like a PUT.
 func (c *Client) SetR2StorageClass(ctx context.Context, name, jurisdiction, storageClass string) (R2Bucket, error) {
+	ctx = safeToRepeat(ctx)
 	params := r2.BucketEditParams{AccountID: cf.F(c.accountID), StorageClass: cf.F(r2.BucketEditParamsCfR2StorageClass(storageClass))}
 	if j, ok := jurisdictionHeader(jurisdiction); ok {
 		params.Jurisdiction = cf.F(r2.BucketEditParamsCfR2Jurisdiction(j))

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"testing"
@@ -192,8 +194,12 @@ func TestRetryMiddlewareRetriesRateLimitWithRetryAfter(t *testing.T) {
 			t.Fatalf("attempt %d body = %q", i, b)
 		}
 	}
-	if f.closed != 2 {
-		t.Fatalf("closed %d retried responses, want 2", f.closed)
+	// Every response body was read and closed by the loop (the caller gets a buffered copy).
+	if f.closed != 3 {
+		t.Fatalf("closed %d responses, want 3", f.closed)
+	}
+	if b, _ := io.ReadAll(res.Body); string(b) != `{}` {
+		t.Fatalf("body = %q", b)
 	}
 	_ = res.Body.Close()
 }
@@ -204,9 +210,13 @@ func TestRetryMiddlewareServerErrorsUseBackoff(t *testing.T) {
 	f := &rtFakeNext{answer: func(int, *http.Request) (*http.Response, error) {
 		return rtResponse(http.StatusBadGateway, nil), nil
 	}}
-	res, err := rtRunMiddleware(rtPolicy(3, rec), rtNewRequest(t, context.Background(), ""), f)
-	if err != nil || res.StatusCode != http.StatusBadGateway {
-		t.Fatalf("after the retries the last response is returned: %v, %v", res, err)
+	_, err := rtRunMiddleware(rtPolicy(3, rec), rtNewRequest(t, context.Background(), ""), f)
+	var gaveUp *exhaustedError
+	if !errors.As(err, &gaveUp) || gaveUp.status != http.StatusBadGateway || gaveUp.attempts != 4 {
+		t.Fatalf("after the retries the last answer is reported with the attempts: %v", err)
+	}
+	if !strings.Contains(err.Error(), "answered HTTP 502 Bad Gateway; giving up after 4 attempt(s) in") || !strings.Contains(err.Error(), "(max_retries = 3)") {
+		t.Fatalf("error = %v", err)
 	}
 	if f.attempts != 4 || len(rec.waits) != 3 {
 		t.Fatalf("attempts %d waits %v", f.attempts, rec.waits)
@@ -244,7 +254,7 @@ func TestRetryMiddlewareNoRetry(t *testing.T) {
 			return rtResponse(status, http.Header{"Retry-After": {"0"}}), nil
 		}}
 		res, err := rtRunMiddleware(rtPolicy(5, rec), rtNewRequest(t, context.Background(), ""), f)
-		if err != nil || res.StatusCode != status || f.attempts != 1 || len(rec.waits) != 0 {
+		if err != nil || res == nil || res.StatusCode != status || f.attempts != 1 || len(rec.waits) != 0 {
 			t.Fatalf("status %d: attempts %d, waits %v, %v", status, f.attempts, rec.waits, err)
 		}
 		if b, _ := io.ReadAll(res.Body); string(b) != `{}` {
@@ -260,8 +270,8 @@ func TestRetryMiddlewareMaxRetriesZero(t *testing.T) {
 	f := &rtFakeNext{answer: func(int, *http.Request) (*http.Response, error) {
 		return rtResponse(http.StatusServiceUnavailable, nil), nil
 	}}
-	res, err := rtRunMiddleware(rtPolicy(0, rec), rtNewRequest(t, context.Background(), ""), f)
-	if err != nil || res.StatusCode != http.StatusServiceUnavailable || f.attempts != 1 || len(rec.waits) != 0 {
+	_, err := rtRunMiddleware(rtPolicy(0, rec), rtNewRequest(t, context.Background(), ""), f)
+	if !strings.Contains(fmt.Sprint(err), "giving up after 1 attempt(s)") || f.attempts != 1 || len(rec.waits) != 0 {
 		t.Fatalf("attempts %d, waits %v, %v", f.attempts, rec.waits, err)
 	}
 }
@@ -274,10 +284,14 @@ func TestRetryMiddlewareBudget(t *testing.T) {
 	f := &rtFakeNext{answer: func(int, *http.Request) (*http.Response, error) {
 		return rtResponse(http.StatusTooManyRequests, http.Header{"Retry-After": {"30"}}), nil
 	}}
-	res, err := rtRunMiddleware(p, rtNewRequest(t, context.Background(), ""), f)
-	// The capped 20 s wait does not fit in a 5 s budget: no retry at all.
-	if err != nil || res.StatusCode != http.StatusTooManyRequests || f.attempts != 1 || len(rec.waits) != 0 {
+	_, err := rtRunMiddleware(p, rtNewRequest(t, context.Background(), ""), f)
+	// The capped 20 s wait does not fit in a 5 s budget: no retry at all, and the error says why.
+	if f.attempts != 1 || len(rec.waits) != 0 {
 		t.Fatalf("attempts %d, waits %v, %v", f.attempts, rec.waits, err)
+	}
+	if !strings.Contains(fmt.Sprint(err), "giving up after 1 attempt(s) in") ||
+		!strings.Contains(fmt.Sprint(err), "max_retries = 10; the next wait, 20s, would pass the retry budget of 5s") {
+		t.Fatalf("error = %v", err)
 	}
 
 	// Waits that fit are taken until the budget is spent.
@@ -292,9 +306,9 @@ func TestRetryMiddlewareBudget(t *testing.T) {
 		return rtResponse(http.StatusServiceUnavailable, http.Header{"Retry-After-Ms": {"20"}}), nil
 	}}
 	start := time.Now()
-	res, err = rtRunMiddleware(p, rtNewRequest(t, context.Background(), ""), f)
-	if err != nil || res.StatusCode != http.StatusServiceUnavailable {
-		t.Fatalf("= %v, %v", res, err)
+	_, err = rtRunMiddleware(p, rtNewRequest(t, context.Background(), ""), f)
+	if !strings.Contains(fmt.Sprint(err), "answered HTTP 503") {
+		t.Fatalf("error = %v", err)
 	}
 	if f.attempts < 2 || f.attempts > 3 || time.Since(start) > 5*time.Second {
 		t.Fatalf("a 50ms budget with 20ms waits made %d attempts in %s", f.attempts, time.Since(start))
@@ -380,11 +394,211 @@ func TestRetryMiddlewareHugeRetryAfter(t *testing.T) {
 	f := &rtFakeNext{answer: func(int, *http.Request) (*http.Response, error) {
 		return rtResponse(http.StatusTooManyRequests, http.Header{"Retry-After": {"99999999999"}}), nil
 	}}
-	res, err := rtRunMiddleware(p, rtNewRequest(t, context.Background(), ""), f)
-	if err != nil || res.StatusCode != http.StatusTooManyRequests {
-		t.Fatalf("= %v, %v", res, err)
+	_, err := rtRunMiddleware(p, rtNewRequest(t, context.Background(), ""), f)
+	if !strings.Contains(fmt.Sprint(err), "answered HTTP 429") {
+		t.Fatalf("error = %v", err)
 	}
 	if f.attempts != 1 || len(rec.waits) != 0 {
 		t.Fatalf("attempts %d, waits %v: want 1 attempt and no wait", f.attempts, rec.waits)
+	}
+}
+
+// rtSent tells the retry loop's trace that the request headers went out, as the transport does.
+func rtSent(req *http.Request) {
+	if tr := httptrace.ContextClientTrace(req.Context()); tr != nil && tr.WroteHeaders != nil {
+		tr.WroteHeaders()
+	}
+}
+
+// rtTruncated is a response whose body breaks off as a connection closed mid-body does.
+func rtTruncated(status int) *http.Response {
+	return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(io.MultiReader(strings.NewReader(`{"resu`), rtErrReader{io.ErrUnexpectedEOF}))}
+}
+
+type rtErrReader struct{ err error }
+
+func (r rtErrReader) Read([]byte) (int, error) { return 0, r.err }
+
+func rtRequest(t *testing.T, ctx context.Context, method string) *http.Request {
+	t.Helper()
+	req := rtNewRequest(t, ctx, `{"title":"x"}`)
+	req.Method = method
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(`{"title":"x"}`)), nil }
+	return req
+}
+
+// Idempotent requests are repeated after a body cut short and after a connection lost once
+// the request was sent.
+func TestRetryMiddlewareIdempotentAfterSending(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions} {
+		for name, fail := range map[string]func() (*http.Response, error){
+			"truncated body": func() (*http.Response, error) { return rtTruncated(http.StatusOK), nil },
+			"dropped":        func() (*http.Response, error) { return nil, io.EOF },
+		} {
+			rec := &rtRecordingSleep{}
+			f := &rtFakeNext{answer: func(n int, req *http.Request) (*http.Response, error) {
+				rtSent(req)
+				if n == 0 {
+					return fail()
+				}
+				return rtResponse(http.StatusOK, nil), nil
+			}}
+			res, err := rtRunMiddleware(rtPolicy(2, rec), rtRequest(t, context.Background(), method), f)
+			if err != nil || f.attempts != 2 || len(rec.waits) != 1 {
+				t.Fatalf("%s %s: attempts %d, waits %v, %v", method, name, f.attempts, rec.waits, err)
+			}
+			if b, _ := io.ReadAll(res.Body); string(b) != `{}` {
+				t.Fatalf("%s %s: body %q", method, name, b)
+			}
+		}
+	}
+}
+
+// A POST or PATCH that was sent and got no complete answer is not repeated: the error says the
+// outcome is unknown.
+func TestRetryMiddlewareUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	for _, method := range []string{http.MethodPost, http.MethodPatch} {
+		cases := map[string]struct {
+			answer     func(*http.Request) (*http.Response, error)
+			wantStatus int
+			wantText   string
+		}{
+			"truncated body": {func(*http.Request) (*http.Response, error) { return rtTruncated(http.StatusOK), nil }, http.StatusOK,
+				"the API answered HTTP 200 but the response was cut short (reading the response: unexpected EOF)"},
+			"dropped": {func(*http.Request) (*http.Response, error) { return nil, io.EOF }, 0,
+				"the connection failed before an answer arrived (EOF)"},
+			"timed out": {func(req *http.Request) (*http.Response, error) {
+				<-req.Context().Done()
+				return nil, req.Context().Err()
+			}, 0, "no response within request_timeout (20ms)"},
+		}
+		for name, tc := range cases {
+			rec := &rtRecordingSleep{}
+			f := &rtFakeNext{answer: func(_ int, req *http.Request) (*http.Response, error) {
+				rtSent(req)
+				return tc.answer(req)
+			}}
+			p := rtPolicy(4, rec)
+			p.attemptTimout = 20 * time.Millisecond
+			_, err := rtRunMiddleware(p, rtRequest(t, context.Background(), method), f)
+			var unknown *unknownOutcomeError
+			if !errors.As(err, &unknown) || unknown.status != tc.wantStatus {
+				t.Fatalf("%s %s: want an unknown outcome with status %d, got %v", method, name, tc.wantStatus, err)
+			}
+			if f.attempts != 1 || len(rec.waits) != 0 {
+				t.Fatalf("%s %s: a request with an unknown outcome was repeated (%d attempts)", method, name, f.attempts)
+			}
+			for _, want := range []string{method + " http://cf.invalid/client/v4/accounts/a/x: outcome unknown", tc.wantText, "It was not repeated"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Fatalf("%s %s: error %q lacks %q", method, name, err, want)
+				}
+			}
+			if !IsUnknownOutcome(wrap("creating thing", err)) {
+				t.Fatalf("%s %s: wrap must classify it as KindUnknownOutcome", method, name)
+			}
+		}
+	}
+}
+
+// A POST is repeated when it provably never left (no headers written: dial, DNS, TLS), when
+// the server answered 429 or 5xx (even with the body cut short), and when it is marked safe.
+func TestRetryMiddlewarePostRetriedWhenSafe(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		ctx    func(context.Context) context.Context
+		answer func(*http.Request) (*http.Response, error)
+	}{
+		"not sent": {nil, func(*http.Request) (*http.Response, error) {
+			return nil, errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+		}},
+		"503": {nil, func(req *http.Request) (*http.Response, error) {
+			rtSent(req)
+			return rtResponse(http.StatusServiceUnavailable, nil), nil
+		}},
+		"503 cut short": {nil, func(req *http.Request) (*http.Response, error) {
+			rtSent(req)
+			return rtTruncated(http.StatusServiceUnavailable), nil
+		}},
+		"marked safe to repeat": {safeToRepeat, func(req *http.Request) (*http.Response, error) { rtSent(req); return rtTruncated(http.StatusOK), nil }},
+	}
+	for name, tc := range cases {
+		ctx := context.Background()
+		if tc.ctx != nil {
+			ctx = tc.ctx(ctx)
+		}
+		rec := &rtRecordingSleep{}
+		f := &rtFakeNext{answer: func(n int, req *http.Request) (*http.Response, error) {
+			if n == 0 {
+				return tc.answer(req)
+			}
+			return rtResponse(http.StatusCreated, nil), nil
+		}}
+		res, err := rtRunMiddleware(rtPolicy(2, rec), rtRequest(t, ctx, http.MethodPost), f)
+		if err != nil || res.StatusCode != http.StatusCreated || f.attempts != 2 {
+			t.Fatalf("%s: attempts %d, %v", name, f.attempts, err)
+		}
+		if f.bodies[1] != `{"title":"x"}` {
+			t.Fatalf("%s: the retry sent body %q", name, f.bodies[1])
+		}
+	}
+}
+
+// When retries run out the error says how many attempts were made over how long, for a body
+// cut short as for any other failure, and carries the last answer's code.
+func TestRetryMiddlewareExhaustedSaysHowHardItTried(t *testing.T) {
+	t.Parallel()
+	rec := &rtRecordingSleep{}
+	f := &rtFakeNext{answer: func(_ int, req *http.Request) (*http.Response, error) {
+		rtSent(req)
+		return rtTruncated(http.StatusOK), nil
+	}}
+	_, err := rtRunMiddleware(rtPolicy(3, rec), rtRequest(t, context.Background(), http.MethodGet), f)
+	want := "giving up after 4 attempt(s) in "
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "(max_retries = 3): GET http://cf.invalid/client/v4/accounts/a/x: reading the response: unexpected EOF") {
+		t.Fatalf("error = %v", err)
+	}
+	wrapped := clAsError(t, wrap("reading thing", err))
+	if wrapped.Kind != KindUnavailable || wrapped.Attempts != 4 || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("wrapped = %+v", wrapped)
+	}
+
+	f = &rtFakeNext{answer: func(int, *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{},
+			Body: io.NopCloser(strings.NewReader(`{"success":false,"errors":[{"code":10013,"message":"An unknown error has occurred"}]}`))}, nil
+	}}
+	_, err = rtRunMiddleware(rtPolicy(2, &rtRecordingSleep{}), rtRequest(t, context.Background(), http.MethodPost), f)
+	e := clAsError(t, wrap(`creating KV namespace "x"`, err))
+	if e.Kind != KindUnavailable || e.Status != 503 || e.Code != 10013 || e.Attempts != 3 {
+		t.Fatalf("wrapped = %+v", e)
+	}
+	if msg := e.Error(); !strings.HasPrefix(msg, `creating KV namespace "x": Cloudflare API error 10013 (HTTP 503): An unknown error has occurred; giving up after 3 attempt(s) in `) ||
+		!strings.HasSuffix(msg, "(max_retries = 2)") {
+		t.Fatalf("message = %s", msg)
+	}
+}
+
+// A body larger than the buffer streams through whole.
+func TestRetryMiddlewareLargeBodyStreams(t *testing.T) {
+	t.Parallel()
+	big := bytes.Repeat([]byte("k"), maxBufferedBody+10)
+	f := &rtFakeNext{answer: func(int, *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(big))}, nil
+	}}
+	res, err := rtRunMiddleware(rtPolicy(2, &rtRecordingSleep{}), rtRequest(t, context.Background(), http.MethodGet), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(res.Body)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("read %d bytes of %d: %v", len(got), len(big), err)
+	}
+	if f.closed != 0 {
+		t.Fatal("the streamed body was closed before the caller read it")
+	}
+	_ = res.Body.Close()
+	if f.closed != 1 {
+		t.Fatal("closing the streamed body must close the response")
 	}
 }

@@ -99,32 +99,108 @@ func (r *kvNamespaceResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ns, err := r.data.client.CreateKVNamespace(ctx, plan.Title.ValueString())
+	title := plan.Title.ValueString()
+	// Resources creating the same title take turns, so the second sees the first's namespace
+	// as claimed instead of adopting it.
+	unlock := r.data.lock("kv-title/" + title)
+	defer unlock()
+	ns, adopted, err := r.create(ctx, title)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("title"), "Cannot create KV namespace", r.explainCreateError(ctx, plan.Title.ValueString(), err))
+		resp.Diagnostics.AddAttributeError(path.Root("title"), "Cannot create KV namespace", err.Error())
 		return
+	}
+	if adopted != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("title"), "Adopted an empty KV namespace", adopted)
 	}
 	plan.fill(ns)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
-// explainCreateError turns a duplicate title into an error that says which namespace holds
-// the title and how to adopt it.
-func (r *kvNamespaceResource) explainCreateError(ctx context.Context, title string, err error) string {
+// create makes the namespace, or recovers from a create that failed or whose answer was lost.
+// Titles are unique and namespaces carry no marker, so the only evidence that a namespace with
+// the title is the one an earlier attempt made (this one, or a run killed before it saved its
+// state) is that it is empty: then it is adopted, and adopted says so. A namespace holding keys
+// is never adopted; the error says how to import it.
+func (r *kvNamespaceResource) create(ctx context.Context, title string) (ns cloudflare.KVNamespace, adopted string, err error) {
+	for attempt := 0; ; attempt++ {
+		ns, err = r.data.client.CreateKVNamespace(ctx, title)
+		if err == nil {
+			r.data.claim("kv/" + ns.ID)
+			return ns, "", nil
+		}
+		if !mayHaveCreated(err) {
+			return ns, "", err
+		}
+		existing, found, lookupErr := r.findByTitle(ctx, title)
+		switch {
+		case lookupErr != nil:
+			return ns, "", fmt.Errorf("%w; then looking for a namespace titled %q failed too (%v): apply again, which adopts the namespace if it was created empty", err, title, lookupErr)
+		case found:
+			return r.adopt(ctx, existing, err)
+		case cloudflare.IsUnknownOutcome(err) && attempt == 0:
+			// Nothing was created: sending the create again cannot duplicate a unique title.
+			continue
+		case errors.Is(err, cloudflare.ErrConflict):
+			return ns, "", errors.New(r.alreadyExists(title, "another namespace", ""))
+		default:
+			return ns, "", err
+		}
+	}
+}
+
+// adopt takes over existing when it is empty and no other resource of this command has it.
+func (r *kvNamespaceResource) adopt(ctx context.Context, existing cloudflare.KVNamespace, createErr error) (cloudflare.KVNamespace, string, error) {
+	holder := "namespace " + existing.ID
+	if !r.data.claim("kv/" + existing.ID) {
+		return existing, "", errors.New(r.alreadyExists(existing.Title, holder,
+			" Another servicesdo_kv_namespace of this configuration created or adopted it: give each resource its own title."))
+	}
+	keys, err := r.data.client.ListKVKeys(ctx, existing.ID, "")
+	if err != nil {
+		r.data.claimed.Delete("kv/" + existing.ID)
+		return existing, "", fmt.Errorf("%w; then checking whether the existing namespace %s is empty failed (%v): apply again", createErr, existing.ID, err)
+	}
+	if len(keys) > 0 {
+		r.data.claimed.Delete("kv/" + existing.ID)
+		return existing, "", errors.New(r.alreadyExists(existing.Title, holder, fmt.Sprintf(
+			" It holds %d key(s), so it was not adopted: only an empty namespace, as an interrupted create leaves it, is adopted.", len(keys))))
+	}
+	return existing, fmt.Sprintf("The create of KV namespace %q did not complete normally (%v), and namespace %s with that title exists and is empty, "+
+		"which is what an interrupted create leaves: this resource now manages it. A namespace that holds keys is never adopted.",
+		existing.Title, createErr, existing.ID), nil
+}
+
+// findByTitle looks the namespace up by its unique title.
+func (r *kvNamespaceResource) findByTitle(ctx context.Context, title string) (cloudflare.KVNamespace, bool, error) {
+	all, err := r.data.client.ListKVNamespaces(ctx)
+	if err != nil {
+		return cloudflare.KVNamespace{}, false, err
+	}
+	for _, ns := range all {
+		if ns.Title == title {
+			return ns, true, nil
+		}
+	}
+	return cloudflare.KVNamespace{}, false, nil
+}
+
+// alreadyExists is the error for a title held by a namespace this resource does not take over.
+func (r *kvNamespaceResource) alreadyExists(title, holder, why string) string {
+	return fmt.Sprintf("A KV namespace titled %q already exists in account %s (%s).%s Titles are unique per account: "+
+		"choose another title, or adopt the existing namespace with `terraform import <address> <id>` or an import block.",
+		title, r.data.client.AccountID(), holder, why)
+}
+
+// explainRenameError turns a duplicate title into an error that says which namespace holds it.
+func (r *kvNamespaceResource) explainRenameError(ctx context.Context, title string, err error) string {
 	if !errors.Is(err, cloudflare.ErrConflict) {
 		return err.Error()
 	}
-	existing := "another namespace"
-	if all, listErr := r.data.client.ListKVNamespaces(ctx); listErr == nil {
-		for _, ns := range all {
-			if ns.Title == title {
-				existing = "namespace " + ns.ID
-			}
-		}
+	holder := "another namespace"
+	if ns, found, lookupErr := r.findByTitle(ctx, title); lookupErr == nil && found {
+		holder = "namespace " + ns.ID
 	}
-	return fmt.Sprintf("A KV namespace titled %q already exists in account %s (%s). Titles are unique per account: "+
-		"choose another title, or adopt the existing namespace with `terraform import <address> <id>` or an import block.",
-		title, r.data.client.AccountID(), existing)
+	return r.alreadyExists(title, holder, "")
 }
 
 func (r *kvNamespaceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -156,7 +232,7 @@ func (r *kvNamespaceResource) Update(ctx context.Context, req resource.UpdateReq
 	if plan.Title.ValueString() != state.Title.ValueString() {
 		ns, err := r.data.client.RenameKVNamespace(ctx, state.ID.ValueString(), plan.Title.ValueString())
 		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("title"), "Cannot rename KV namespace", r.explainCreateError(ctx, plan.Title.ValueString(), err))
+			resp.Diagnostics.AddAttributeError(path.Root("title"), "Cannot rename KV namespace", r.explainRenameError(ctx, plan.Title.ValueString(), err))
 			return
 		}
 		plan.fill(ns)

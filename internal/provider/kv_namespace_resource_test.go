@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -231,6 +232,8 @@ func TestAccKVNamespace_forceDestroy(t *testing.T) {
 	})
 }
 
+// A namespace holding keys is never adopted: the create fails with the import hint, and the
+// namespace keeps its keys.
 func TestAccKVNamespace_duplicateTitle(t *testing.T) {
 	t.Parallel()
 	edge := newTestEdge(t)
@@ -240,12 +243,113 @@ func TestAccKVNamespace_duplicateTitle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = edge.client.DeleteKVNamespace(context.Background(), existing.ID) })
+	if err := edge.client.PutKVValue(context.Background(), existing.ID, "someone-elses", []byte("data"), nil); err != nil {
+		t.Fatal(err)
+	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{{
-			Config:      edge.kvConfig(title, ""),
-			ExpectError: expectError(fmt.Sprintf("A KV namespace titled %q already exists in account %s (namespace %s). Titles are unique per account", title, edge.accountID, existing.ID)),
+			Config: edge.kvConfig(title, ""),
+			ExpectError: expectError(fmt.Sprintf("A KV namespace titled %q already exists in account %s (namespace %s). It holds 1 key(s), so it was not adopted: "+
+				"only an empty namespace, as an interrupted create leaves it, is adopted. Titles are unique per account", title, edge.accountID, existing.ID)),
 		}},
+	})
+	if v, err := edge.client.GetKVValue(context.Background(), existing.ID, "someone-elses"); err != nil || string(v) != "data" {
+		t.Fatalf("the refused namespace lost its data: %q, %v", v, err)
+	}
+}
+
+// Two resources with one title: the second does not adopt the first's new, empty namespace.
+func TestAccKVNamespace_sameTitleTwice(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	title := uniqueName("tf-acc-kv-twice")
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkNoKVNamespacesTitled(title),
+		Steps: []resource.TestStep{{
+			Config: edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_kv_namespace" "a" {
+  title = %[1]q
+}
+resource "servicesdo_kv_namespace" "b" {
+  title = %[1]q
+}
+`, title),
+			ExpectError: expectError("Another servicesdo_kv_namespace of this configuration created or adopted it: give each resource its own title."),
+		}},
+	})
+}
+
+// A create whose answer was lost after the API committed it (connection dropped, body cut
+// short) adopts the namespace it made: the apply succeeds, nothing is duplicated or orphaned,
+// and destroy leaves nothing behind.
+func TestAccKVNamespace_lostCreateAnswer(t *testing.T) {
+	t.Parallel()
+	for name, kind := range map[string]localedge.FaultKind{"dropped": localedge.FaultDropAfterCommit, "truncated": localedge.FaultTruncate} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			edge := newTestEdge(t)
+			edge.requireLocal(t)
+			prefix := uniqueName("tf-acc-kv-lost")
+			edge.local.InjectFault(localedge.Fault{Kind: kind, Method: http.MethodPost, PathContains: "/storage/kv/namespaces", Times: 3})
+			config := edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_kv_namespace" "test" {
+  count = 3
+  title = "%s-${count.index}"
+}
+`, prefix)
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				CheckDestroy:             edge.checkNoKVNamespacesTitled(prefix),
+				Steps: []resource.TestStep{
+					{
+						Config: config,
+						Check: func(s *terraform.State) error {
+							if hits := edge.local.FaultHits(); hits != 3 {
+								return fmt.Errorf("%d creates lost their answer, want 3: the test proves nothing", hits)
+							}
+							return edge.checkKVStateMatchesAccount(s, prefix, 3)
+						},
+					},
+					{
+						Config:           config,
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+					},
+				},
+			})
+		})
+	}
+}
+
+// Terraform killed after "Creating..." leaves a namespace that no state records. The next apply
+// adopts it while it is empty, instead of failing with "already exists".
+func TestAccKVNamespace_adoptsLeftoverOfKilledRun(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	title := uniqueName("tf-acc-kv-leftover")
+	leftover, err := edge.client.CreateKVNamespace(context.Background(), title)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkNoKVNamespacesTitled(title),
+		Steps: []resource.TestStep{
+			{
+				Config: edge.kvConfig(title, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(kvAddress, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(kvAddress, tfjsonpath.New("id"), knownvalue.StringExact(leftover.ID)),
+				},
+			},
+			{
+				Config:           edge.kvConfig(title, ""),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
 	})
 }
 
@@ -314,6 +418,52 @@ resource "servicesdo_kv_namespace" "test" {
   %s
 }
 `, title, extra)
+}
+
+// checkNoKVNamespacesTitled verifies that no namespace whose title starts with prefix is left
+// in the account: nothing orphaned, nothing duplicated and left behind by destroy.
+func (e *testEdge) checkNoKVNamespacesTitled(prefix string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		all, err := e.client.ListKVNamespaces(context.Background())
+		if err != nil {
+			return err
+		}
+		for _, ns := range all {
+			if strings.HasPrefix(ns.Title, prefix) {
+				return fmt.Errorf("KV namespace %s (%q) was left behind", ns.ID, ns.Title)
+			}
+		}
+		return nil
+	}
+}
+
+// checkKVStateMatchesAccount verifies that the account has exactly want namespaces titled with
+// prefix and that the state records each of them.
+func (e *testEdge) checkKVStateMatchesAccount(s *terraform.State, prefix string, want int) error {
+	inState := map[string]bool{}
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type == "servicesdo_kv_namespace" {
+			inState[rs.Primary.ID] = true
+		}
+	}
+	all, err := e.client.ListKVNamespaces(context.Background())
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, ns := range all {
+		if !strings.HasPrefix(ns.Title, prefix) {
+			continue
+		}
+		n++
+		if !inState[ns.ID] {
+			return fmt.Errorf("KV namespace %s (%q) exists but no state records it: an orphan", ns.ID, ns.Title)
+		}
+	}
+	if n != want || len(inState) != want {
+		return fmt.Errorf("%d namespaces in the account and %d in the state, want %d", n, len(inState), want)
+	}
+	return nil
 }
 
 // checkKVNamespacesDestroyed verifies that every namespace in the state is gone.

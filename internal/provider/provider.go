@@ -4,9 +4,11 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -50,13 +52,48 @@ type providerModel struct {
 	RequestTimeout      types.String `tfsdk:"request_timeout"`
 }
 
-// providerData is what Configure hands to every resource.
+// providerData is what Configure hands to every resource. It lives for one provider process,
+// which is one Terraform command.
 type providerData struct {
 	client              cloudflare.API
 	zoneID              string
 	registryNamespaceID string
 	cache               readCache
 	lookups             planLookups
+	// locks serialises work on one named object (see lock).
+	locks sync.Map
+	// claimed holds the objects that a resource of this command created or adopted (see claim).
+	claimed sync.Map
+}
+
+var errNoRegistry = errors.New("no registry: set registry_id, or the provider's registry_namespace_id")
+
+// registryID is the registry namespace a resource or data source uses: its own registry_id
+// when set, else the provider's registry_namespace_id.
+func (d *providerData) registryID(configured types.String) (string, error) {
+	if id := strings.TrimSpace(configured.ValueString()); id != "" {
+		return id, nil
+	}
+	if d.registryNamespaceID == "" {
+		return "", errNoRegistry
+	}
+	return d.registryNamespaceID, nil
+}
+
+// lock serialises the callers that pass the same key, e.g. two resources creating objects with
+// the same unique name, so that one sees the other's result instead of racing it.
+func (d *providerData) lock(key string) (unlock func()) {
+	mu, _ := d.locks.LoadOrStore(key, &sync.Mutex{})
+	m, _ := mu.(*sync.Mutex)
+	m.Lock()
+	return m.Unlock
+}
+
+// claim records that a resource manages the object named key; it is false when another
+// resource of this command already claimed it (two resources with the same unique name).
+func (d *providerData) claim(key string) bool {
+	_, taken := d.claimed.LoadOrStore(key, true)
+	return !taken
 }
 
 func (p *servicesdoProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -93,14 +130,16 @@ func (p *servicesdoProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 			"max_retries": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("How many times one API call is retried after a 429, a 5xx or a transport failure, "+
-					"with backoff honouring `Retry-After` (each wait capped at 20s). 409 conflicts are never retried. Default %d.", cloudflare.DefaultMaxRetries),
+					"with backoff honouring `Retry-After` (each wait capped at 20s). A POST or PATCH that was sent but got no complete answer is not repeated "+
+					"(its outcome is unknown; see Retries). 409 conflicts are never retried. Default %d.", cloudflare.DefaultMaxRetries),
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.Between(0, 20)},
 			},
 			"request_timeout": schema.StringAttribute{
 				MarkdownDescription: fmt.Sprintf("Time limit of one API attempt, as a Go duration such as `30s` or `2m`. "+
 					"One call takes at most `(max_retries + 1) × request_timeout`. Default `%s`.", cloudflare.DefaultRequestTimeout),
-				Optional: true,
+				Optional:   true,
+				Validators: []validator.String{durationValidator{}},
 			},
 		},
 	}
@@ -158,12 +197,8 @@ func (p *servicesdoProvider) Configure(ctx context.Context, req provider.Configu
 		clientCfg.MaxRetries = int(cfg.MaxRetries.ValueInt64())
 	}
 	if timeout := cfg.RequestTimeout.ValueString(); timeout != "" {
-		d, err := time.ParseDuration(timeout)
-		if err != nil || d <= 0 {
-			resp.Diagnostics.AddAttributeError(path.Root("request_timeout"), "Invalid request_timeout",
-				fmt.Sprintf("request_timeout must be a positive duration such as \"30s\" or \"2m\", got %q.", timeout))
-		}
-		clientCfg.RequestTimeout = d
+		// durationValidator has checked it; an invalid value never reaches Configure.
+		clientCfg.RequestTimeout, _ = time.ParseDuration(timeout)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -212,4 +247,12 @@ func configureClient(providerDataAny any, diags interface {
 		return nil
 	}
 	return data
+}
+
+// mayHaveCreated reports whether a failed create may have left the object behind: the API
+// answered that the name is taken, the answer was lost, or the API kept failing. A create the
+// API rejected (validation, authentication) made nothing.
+func mayHaveCreated(err error) bool {
+	return errors.Is(err, cloudflare.ErrConflict) || cloudflare.IsUnknownOutcome(err) ||
+		errors.Is(err, cloudflare.ErrUnavailable) || errors.Is(err, cloudflare.ErrRateLimited)
 }

@@ -68,9 +68,9 @@ func TestAccProvider_invalidSettings(t *testing.T) {
 	cases := map[string]struct{ extra, want string }{
 		"base_url without scheme": {`base_url = "api.example.com/client/v4"`, `base_url (or CLOUDFLARE_API_BASE_URL) must be an absolute http(s) URL such as https://api.cloudflare.com/client/v4: "api.example.com/client/v4" is not`},
 		"base_url ftp":            {`base_url = "ftp://example.com"`, `base_url (or CLOUDFLARE_API_BASE_URL) must be an absolute http(s) URL`},
-		"zero timeout":            {`request_timeout = "0s"`, `request_timeout must be a positive duration such as "30s" or "2m", got "0s".`},
-		"negative timeout":        {`request_timeout = "-5s"`, `request_timeout must be a positive duration such as "30s" or "2m", got "-5s".`},
-		"unparsable timeout":      {`request_timeout = "soon"`, `request_timeout must be a positive duration such as "30s" or "2m", got "soon".`},
+		"zero timeout":            {`request_timeout = "0s"`, `request_timeout must be a positive duration such as "30s", "2m" or "500ms", got "0s".`},
+		"negative timeout":        {`request_timeout = "-5s"`, `request_timeout must be a positive duration such as "30s", "2m" or "500ms", got "-5s".`},
+		"unparsable timeout":      {`request_timeout = "soon"`, `request_timeout must be a positive duration such as "30s", "2m" or "500ms", got "soon".`},
 		"too many retries":        {`max_retries = 21`, `Attribute max_retries value must be between 0 and 20, got: 21`},
 	}
 	for name, tc := range cases {

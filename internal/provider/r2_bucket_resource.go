@@ -89,12 +89,12 @@ func (r *r2BucketResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 				Validators:          []validator.String{stringvalidator.OneOf("Standard", "InfrequentAccess")},
 			},
 			"jurisdiction": schema.StringAttribute{
-				MarkdownDescription: "Data jurisdiction: `default`, `eu` or `fedramp`. Changing it replaces the bucket.",
+				MarkdownDescription: "Data jurisdiction: one of `" + strings.Join(validation.R2Jurisdictions, "`, `") + "`. Changing it replaces the bucket.",
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString("default"),
+				Default:             stringdefault.StaticString(validation.R2DefaultJurisdiction),
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.OneOf("default", "eu", "fedramp")},
+				Validators:          []validator.String{stringvalidator.OneOf(validation.R2Jurisdictions...)},
 			},
 			"location": schema.StringAttribute{
 				MarkdownDescription: "Where the bucket lives, in lower case (the API answers in upper case).",
@@ -124,7 +124,7 @@ func (r *r2BucketResource) Configure(_ context.Context, req resource.ConfigureRe
 }
 
 func r2BucketID(name, jurisdiction string) string {
-	if jurisdiction == "" || jurisdiction == "default" {
+	if jurisdiction == "" || jurisdiction == validation.R2DefaultJurisdiction {
 		return name
 	}
 	return jurisdiction + "/" + name
@@ -159,20 +159,86 @@ func (r *r2BucketResource) Create(ctx context.Context, req resource.CreateReques
 		StorageClass: plan.StorageClass.ValueString(),
 		Jurisdiction: plan.Jurisdiction.ValueString(),
 	}
-	b, err := r.data.client.CreateR2Bucket(ctx, spec)
-	if errors.Is(err, cloudflare.ErrConflict) {
-		resp.Diagnostics.AddAttributeError(path.Root("name"), "R2 bucket already exists",
-			fmt.Sprintf("An R2 bucket named %q already exists in jurisdiction %q of account %s. Bucket names are unique per account and jurisdiction: "+
-				"choose another name, or adopt the existing bucket with `terraform import <address> %s` or an import block.",
-				spec.Name, spec.Jurisdiction, r.data.client.AccountID(), r2BucketID(spec.Name, spec.Jurisdiction)))
+	// Resources creating the same bucket take turns, so the second sees the first's bucket as
+	// claimed instead of adopting it.
+	unlock := r.data.lock("r2/" + r2BucketID(spec.Name, spec.Jurisdiction))
+	defer unlock()
+	b, adopted, err := r.create(ctx, spec)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("name"), "Cannot create R2 bucket", err.Error())
 		return
 	}
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot create R2 bucket", err.Error())
-		return
+	if adopted != "" {
+		resp.Diagnostics.AddAttributeWarning(path.Root("name"), "Adopted an empty R2 bucket", adopted)
 	}
 	plan.fill(b)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// create makes the bucket, or recovers from a create that failed or whose answer was lost.
+// Names are unique per jurisdiction and buckets carry no marker, so the only evidence that a
+// bucket with the name is the one an earlier attempt made (this one, or a run killed before it
+// saved its state) is that it is empty and has the storage class asked for: then it is adopted,
+// and adopted says so. A bucket holding objects is never adopted; the error says how to import it.
+func (r *r2BucketResource) create(ctx context.Context, spec cloudflare.R2BucketSpec) (b cloudflare.R2Bucket, adopted string, err error) {
+	for attempt := 0; ; attempt++ {
+		b, err = r.data.client.CreateR2Bucket(ctx, spec)
+		if err == nil {
+			r.data.claim("r2/" + r2BucketID(b.Name, b.Jurisdiction))
+			return b, "", nil
+		}
+		if !mayHaveCreated(err) {
+			return b, "", err
+		}
+		existing, lookupErr := r.data.client.GetR2Bucket(ctx, spec.Name, spec.Jurisdiction)
+		switch {
+		case lookupErr == nil:
+			return r.adopt(ctx, spec, existing, err)
+		case !cloudflare.IsNotFound(lookupErr):
+			return b, "", fmt.Errorf("%w; then looking for bucket %q failed too (%v): apply again, which adopts the bucket if it was created empty", err, spec.Name, lookupErr)
+		case cloudflare.IsUnknownOutcome(err) && attempt == 0:
+			// Nothing was created: sending the create again cannot duplicate a unique name.
+			continue
+		case errors.Is(err, cloudflare.ErrConflict):
+			return b, "", errors.New(r.alreadyExists(spec, ""))
+		default:
+			return b, "", err
+		}
+	}
+}
+
+// adopt takes over existing when it is what this create would have made and no other resource
+// of this command has it.
+func (r *r2BucketResource) adopt(ctx context.Context, spec cloudflare.R2BucketSpec, existing cloudflare.R2Bucket, createErr error) (cloudflare.R2Bucket, string, error) {
+	key := "r2/" + r2BucketID(spec.Name, spec.Jurisdiction)
+	if !r.data.claim(key) {
+		return existing, "", errors.New(r.alreadyExists(spec, " Another servicesdo_r2_bucket of this configuration created or adopted it: give each resource its own name."))
+	}
+	refuse := func(why string) (cloudflare.R2Bucket, string, error) {
+		r.data.claimed.Delete(key)
+		return existing, "", errors.New(r.alreadyExists(spec, why))
+	}
+	if spec.StorageClass != "" && existing.StorageClass != spec.StorageClass {
+		return refuse(fmt.Sprintf(" Its storage class is %s, not the %s this configuration asks for, so it was not adopted.", existing.StorageClass, spec.StorageClass))
+	}
+	keys, err := r.data.client.ListR2ObjectKeys(ctx, spec.Name, spec.Jurisdiction)
+	if err != nil {
+		r.data.claimed.Delete(key)
+		return existing, "", fmt.Errorf("%w; then checking whether the existing bucket %q is empty failed (%v): apply again", createErr, spec.Name, err)
+	}
+	if len(keys) > 0 {
+		return refuse(fmt.Sprintf(" It holds %d object(s), so it was not adopted: only an empty bucket, as an interrupted create leaves it, is adopted.", len(keys)))
+	}
+	return existing, fmt.Sprintf("The create of R2 bucket %q did not complete normally (%v), and a bucket with that name exists in jurisdiction %q and is empty, "+
+		"which is what an interrupted create leaves: this resource now manages it. A bucket that holds objects is never adopted.",
+		spec.Name, createErr, existing.Jurisdiction), nil
+}
+
+// alreadyExists is the error for a name held by a bucket this resource does not take over.
+func (r *r2BucketResource) alreadyExists(spec cloudflare.R2BucketSpec, why string) string {
+	return fmt.Sprintf("An R2 bucket named %q already exists in jurisdiction %q of account %s.%s Bucket names are unique per account and jurisdiction: "+
+		"choose another name, or adopt the existing bucket with `terraform import <address> %s` or an import block.",
+		spec.Name, spec.Jurisdiction, r.data.client.AccountID(), why, r2BucketID(spec.Name, spec.Jurisdiction))
 }
 
 func (r *r2BucketResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -287,11 +353,12 @@ func (r *r2BucketResource) deleteObjects(ctx context.Context, bucket, jurisdicti
 func (r *r2BucketResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	jurisdiction, name, scoped := strings.Cut(req.ID, "/")
 	if !scoped {
-		jurisdiction, name = "default", req.ID
+		jurisdiction, name = validation.R2DefaultJurisdiction, req.ID
 	}
-	if err := validation.CheckR2BucketName(name); err != nil || (jurisdiction != "default" && jurisdiction != "eu" && jurisdiction != "fedramp") {
+	if err := validation.CheckR2BucketName(name); err != nil || !validation.IsR2Jurisdiction(jurisdiction) {
 		resp.Diagnostics.AddError("Invalid import id",
-			fmt.Sprintf("Import an R2 bucket by `<name>` (default jurisdiction) or `<jurisdiction>/<name>` with jurisdiction eu or fedramp; got %q.", req.ID))
+			fmt.Sprintf("Import an R2 bucket by `<name>` (default jurisdiction) or `<jurisdiction>/<name>` with jurisdiction %s; got %q.",
+				strings.Join(validation.R2Jurisdictions[1:], " or "), req.ID))
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"regexp"
 	"testing"
 
@@ -190,20 +191,130 @@ func TestAccR2Bucket_forceDestroy(t *testing.T) {
 	})
 }
 
+// A bucket that is not what this create would have made is never adopted: one holding objects,
+// or one with another storage class. The create fails with the import hint; the bucket is kept.
 func TestAccR2Bucket_duplicateName(t *testing.T) {
 	t.Parallel()
 	edge := newTestEdge(t)
-	name := uniqueName("tf-acc-r2-dup")
-	if _, err := edge.client.CreateR2Bucket(context.Background(), cloudflare.R2BucketSpec{Name: name}); err != nil {
+	cases := map[string]struct {
+		spec  cloudflare.R2BucketSpec
+		setup func(name string) error
+		why   string
+	}{
+		"holds objects": {
+			setup: func(name string) error {
+				return edge.client.PutR2Object(context.Background(), name, "default", "theirs.txt", []byte("data"))
+			},
+			why: "It holds 1 object(s), so it was not adopted: only an empty bucket, as an interrupted create leaves it, is adopted.",
+		},
+		"other storage class": {
+			spec: cloudflare.R2BucketSpec{StorageClass: "InfrequentAccess"},
+			why:  "Its storage class is InfrequentAccess, not the Standard this configuration asks for, so it was not adopted.",
+		},
+	}
+	for label, tc := range cases {
+		t.Run(label, func(t *testing.T) {
+			t.Parallel()
+			name := uniqueName("tf-acc-r2-dup")
+			tc.spec.Name = name
+			if _, err := edge.client.CreateR2Bucket(context.Background(), tc.spec); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_ = edge.client.DeleteR2Object(context.Background(), name, "default", "theirs.txt")
+				_ = edge.client.DeleteR2Bucket(context.Background(), name, "default")
+			})
+			if tc.setup != nil {
+				if err := tc.setup(name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				Steps: []resource.TestStep{{
+					Config: edge.r2Config(name, ""),
+					ExpectError: expectError(fmt.Sprintf(`An R2 bucket named %q already exists in jurisdiction "default" of account %s. %s Bucket names are unique per account and jurisdiction: `+
+						"choose another name, or adopt the existing bucket with `terraform import <address> %s`", name, edge.accountID, tc.why, name)),
+				}},
+			})
+			if _, err := edge.client.GetR2Bucket(context.Background(), name, "default"); err != nil {
+				t.Fatalf("the refused bucket is gone: %v", err)
+			}
+		})
+	}
+}
+
+// A create whose answer was lost after the API committed it (connection dropped, body cut
+// short) adopts the bucket it made: the apply succeeds, nothing is orphaned, and destroy
+// leaves nothing behind.
+func TestAccR2Bucket_lostCreateAnswer(t *testing.T) {
+	t.Parallel()
+	for label, kind := range map[string]localedge.FaultKind{"dropped": localedge.FaultDropAfterCommit, "truncated": localedge.FaultTruncate} {
+		t.Run(label, func(t *testing.T) {
+			t.Parallel()
+			edge := newTestEdge(t)
+			edge.requireLocal(t)
+			prefix := uniqueName("tf-acc-r2-lost")
+			edge.local.InjectFault(localedge.Fault{Kind: kind, Method: http.MethodPost, PathContains: "/r2/buckets", Times: 2})
+			config := edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_r2_bucket" "test" {
+  count         = 2
+  name          = "%s-${count.index}"
+  jurisdiction  = count.index == 0 ? "default" : "eu"
+  storage_class = "InfrequentAccess"
+}
+`, prefix)
+			buckets := map[string]string{prefix + "-0": "default", prefix + "-1": "eu"}
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				CheckDestroy:             edge.checkR2BucketsGone(buckets),
+				Steps: []resource.TestStep{
+					{
+						Config: config,
+						Check: func(s *terraform.State) error {
+							if hits := edge.local.FaultHits(); hits != 2 {
+								return fmt.Errorf("%d creates lost their answer, want 2: the test proves nothing", hits)
+							}
+							return edge.checkR2StateRecords(s, buckets)
+						},
+					},
+					{
+						Config:           config,
+						ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+					},
+				},
+			})
+		})
+	}
+}
+
+// Terraform killed after "Creating..." leaves a bucket that no state records. The next apply
+// adopts it while it is empty, instead of failing with "already exists".
+func TestAccR2Bucket_adoptsLeftoverOfKilledRun(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	name := uniqueName("tf-acc-r2-leftover")
+	if _, err := edge.client.CreateR2Bucket(context.Background(), cloudflare.R2BucketSpec{Name: name, Jurisdiction: "eu", StorageClass: "Standard"}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = edge.client.DeleteR2Bucket(context.Background(), name, "default") })
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
-		Steps: []resource.TestStep{{
-			Config:      edge.r2Config(name, ""),
-			ExpectError: expectError(fmt.Sprintf(`An R2 bucket named %q already exists in jurisdiction "default" of account %s. Bucket names are unique per account and jurisdiction`, name, edge.accountID)),
-		}},
+		CheckDestroy:             edge.checkR2BucketsGone(map[string]string{name: "eu"}),
+		Steps: []resource.TestStep{
+			{
+				Config: edge.r2Config(name, `jurisdiction = "eu"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(r2Address, plancheck.ResourceActionCreate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(r2Address, tfjsonpath.New("id"), knownvalue.StringExact("eu/"+name)),
+				},
+			},
+			{
+				Config:           edge.r2Config(name, `jurisdiction = "eu"`),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
 	})
 }
 
@@ -279,6 +390,41 @@ func (e *testEdge) checkR2Bucket(name, jurisdiction, storageClass string) resour
 		}
 		return nil
 	}
+}
+
+// checkR2BucketsGone verifies that none of the buckets (name → jurisdiction) is left.
+func (e *testEdge) checkR2BucketsGone(buckets map[string]string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		for name, jurisdiction := range buckets {
+			_, err := e.client.GetR2Bucket(context.Background(), name, jurisdiction)
+			if err == nil {
+				return fmt.Errorf("R2 bucket %s/%s was left behind", jurisdiction, name)
+			}
+			if !cloudflare.IsNotFound(err) {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// checkR2StateRecords verifies that each bucket exists and the state records it (no orphan).
+func (e *testEdge) checkR2StateRecords(s *terraform.State, buckets map[string]string) error {
+	inState := map[string]bool{}
+	for _, rs := range s.RootModule().Resources {
+		if rs.Type == "servicesdo_r2_bucket" {
+			inState[rs.Primary.ID] = true
+		}
+	}
+	for name, jurisdiction := range buckets {
+		if _, err := e.client.GetR2Bucket(context.Background(), name, jurisdiction); err != nil {
+			return err
+		}
+		if id := r2BucketID(name, jurisdiction); !inState[id] {
+			return fmt.Errorf("R2 bucket %s exists but no state records it: an orphan", id)
+		}
+	}
+	return nil
 }
 
 func (e *testEdge) checkR2BucketsDestroyed(s *terraform.State) error {

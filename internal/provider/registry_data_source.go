@@ -3,7 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
@@ -84,7 +84,7 @@ func (d *registryDataSource) Read(ctx context.Context, req datasource.ReadReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	registryID, err := resolveRegistryID(m.RegistryID, d.data)
+	registryID, err := d.data.registryID(m.RegistryID)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
 		return
@@ -114,16 +114,11 @@ func (d *registryDataSource) Read(ctx context.Context, req datasource.ReadReques
 		}
 		summaries = append(summaries, s)
 	}
-	sort.SliceStable(summaries, func(i, j int) bool {
-		if summaries[i].Name != summaries[j].Name {
-			return summaries[i].Name < summaries[j].Name
+	slices.SortStableFunc(summaries, func(a, b registry.Summary) int {
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
 		}
-		a, errA := registry.ParseVersion(summaries[i].Version)
-		b, errB := registry.ParseVersion(summaries[j].Version)
-		if errA != nil || errB != nil {
-			return strings.Compare(summaries[i].Version, summaries[j].Version) > 0
-		}
-		return a.Compare(b) > 0
+		return registry.NewestFirst(a.Version, b.Version)
 	})
 	entries := make([]attr.Value, 0, len(summaries))
 	for _, s := range summaries {

@@ -2,11 +2,8 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -38,21 +35,27 @@ func NewRegistryEntryResource() resource.Resource { return &registryEntryResourc
 type registryEntryResource struct{ data *providerData }
 
 type registryEntryModel struct {
-	ID           types.String `tfsdk:"id"`
-	RegistryID   types.String `tfsdk:"registry_id"`
-	Name         types.String `tfsdk:"name"`
-	Version      types.String `tfsdk:"version"`
+	ID         types.String `tfsdk:"id"`
+	RegistryID types.String `tfsdk:"registry_id"`
+	Name       types.String `tfsdk:"name"`
+	Version    types.String `tfsdk:"version"`
+	Health     *healthModel `tfsdk:"health"`
+	Key        types.String `tfsdk:"key"`
+	entryFields
+}
+
+// entryFields are the attributes of a registry document that the entry resource and the
+// discovery data source share.
+type entryFields struct {
 	Service      types.String `tfsdk:"service"`
 	Endpoint     types.String `tfsdk:"endpoint"`
 	Schema       types.String `tfsdk:"schema"`
 	TypeID       types.String `tfsdk:"type_id"`
 	Dependencies types.List   `tfsdk:"dependencies"`
-	Health       *healthModel `tfsdk:"health"`
 	Tags         types.Set    `tfsdk:"tags"`
 	Metadata     types.Map    `tfsdk:"metadata"`
 	Details      types.Map    `tfsdk:"details"`
 	Description  types.String `tfsdk:"description"`
-	Key          types.String `tfsdk:"key"`
 	UpdatedAt    types.String `tfsdk:"updated_at"`
 }
 
@@ -148,19 +151,29 @@ func (r *registryEntryResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	var cfg registryEntryModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	// A value rewritten without "$id", which the contract requires, reads as an empty type_id.
+	// Plan the default back as a visible update, so that the apply writes what the plan says.
+	if !req.State.Raw.IsNull() && cfg.TypeID.IsNull() && !plan.TypeID.IsUnknown() && plan.TypeID.ValueString() == "" && !plan.Name.IsUnknown() {
+		plan.TypeID = types.StringValue(registry.DefaultTypeID(plan.Name.ValueString()))
+		plan.UpdatedAt = types.StringUnknown()
+	}
 	if plan.RegistryID.IsUnknown() && !req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	if plan.RegistryID.IsNull() || plan.RegistryID.IsUnknown() {
-		var cfg registryEntryModel
-		resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
 		if cfg.RegistryID.IsNull() {
-			if r.data.registryNamespaceID == "" {
-				resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry",
-					"Set registry_id to the registry's KV namespace id, or the provider's registry_namespace_id.")
+			id, err := r.data.registryID(cfg.RegistryID)
+			if err != nil {
+				resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
 				return
 			}
-			plan.RegistryID = types.StringValue(r.data.registryNamespaceID)
+			plan.RegistryID = types.StringValue(id)
 		}
 	}
 	if plan.TypeID.IsUnknown() && !plan.Name.IsUnknown() && req.State.Raw.IsNull() {
@@ -203,24 +216,7 @@ func (m *registryEntryModel) fill(registryID string, e registry.Entry) {
 	m.Name, m.Version = types.StringValue(e.Name), types.StringValue(e.Version)
 	m.ID = types.StringValue(registryID + "/" + e.Name + "/" + e.Version)
 	m.Key = types.StringValue(registry.Key(e.Name, e.Version))
-	m.TypeID = types.StringValue(e.ID)
-	m.Service = optionalString(m.Service, e.Service)
-	m.Endpoint = optionalString(m.Endpoint, e.Endpoint)
-	m.Schema = optionalString(m.Schema, e.Schema)
-	m.Description = optionalString(m.Description, e.Description)
-	m.UpdatedAt = types.StringValue(e.UpdatedAt)
-	m.Tags = keepNullIfEmptySet(m.Tags, types.StringType, e.Tags)
-	m.Metadata = keepNullIfEmptyMap(m.Metadata, len(e.Metadata), func() types.Map { return mapOfStrings(e.Metadata) })
-	m.Details = keepNullIfEmptyMap(m.Details, len(e.Details), func() types.Map { return mapOfStrings(e.Details) })
-	if len(e.Dependencies) == 0 && m.Dependencies.IsNull() {
-		m.Dependencies = types.ListNull(types.StringType)
-	} else {
-		deps := make([]attr.Value, len(e.Dependencies))
-		for i, d := range e.Dependencies {
-			deps[i] = types.StringValue(d)
-		}
-		m.Dependencies = types.ListValueMust(types.StringType, deps)
-	}
+	m.entryFields.fill(e)
 	if e.Health == nil {
 		m.Health = nil
 	} else {
@@ -235,15 +231,27 @@ func (m *registryEntryModel) fill(registryID string, e registry.Entry) {
 	}
 }
 
-// registryLocks serialises writes of one key within a run: two resources declaring the same
-// name and version must not both believe they created it.
-var registryLocks sync.Map
-
-func lockRegistryKey(registryID, key string) func() {
-	mu, _ := registryLocks.LoadOrStore(registryID+"/"+key, &sync.Mutex{})
-	m, _ := mu.(*sync.Mutex)
-	m.Lock()
-	return m.Unlock
+// fill sets the shared fields from a document; optional ones stay null when the document
+// leaves them empty and they were null before.
+func (f *entryFields) fill(e registry.Entry) {
+	f.TypeID = types.StringValue(e.ID)
+	f.Service = optionalString(f.Service, e.Service)
+	f.Endpoint = optionalString(f.Endpoint, e.Endpoint)
+	f.Schema = optionalString(f.Schema, e.Schema)
+	f.Description = optionalString(f.Description, e.Description)
+	f.UpdatedAt = types.StringValue(e.UpdatedAt)
+	f.Tags = keepNullIfEmptySet(f.Tags, types.StringType, e.Tags)
+	f.Metadata = keepNullIfEmptyMap(f.Metadata, len(e.Metadata), func() types.Map { return mapOfStrings(e.Metadata) })
+	f.Details = keepNullIfEmptyMap(f.Details, len(e.Details), func() types.Map { return mapOfStrings(e.Details) })
+	if len(e.Dependencies) == 0 && f.Dependencies.IsNull() {
+		f.Dependencies = types.ListNull(types.StringType)
+	} else {
+		deps := make([]attr.Value, len(e.Dependencies))
+		for i, d := range e.Dependencies {
+			deps[i] = types.StringValue(d)
+		}
+		f.Dependencies = types.ListValueMust(types.StringType, deps)
+	}
 }
 
 func (r *registryEntryResource) write(ctx context.Context, m *registryEntryModel, create bool) error {
@@ -258,7 +266,8 @@ func (r *registryEntryResource) write(ctx context.Context, m *registryEntryModel
 	if err != nil {
 		return err
 	}
-	unlock := lockRegistryKey(registryID, key)
+	// Two resources declaring the same name and version must not both believe they created it.
+	unlock := r.data.lock("registry/" + registryID + "/" + key)
 	defer unlock()
 	if create {
 		if _, err := r.data.client.GetKVNamespace(ctx, registryID); cloudflare.IsNotFound(err) {
@@ -374,19 +383,3 @@ func checkPlainVersion(v string) error {
 	}
 	return nil
 }
-
-// sortedVersions orders versions newest first (unparsable ones last).
-func sortedVersions(versions []string) []string {
-	out := append([]string{}, versions...)
-	sort.SliceStable(out, func(i, j int) bool {
-		a, errA := registry.ParseVersion(out[i])
-		b, errB := registry.ParseVersion(out[j])
-		if errA != nil || errB != nil {
-			return errA == nil
-		}
-		return a.Compare(b) > 0
-	})
-	return out
-}
-
-var errNoRegistry = errors.New("no registry: set registry_id, or the provider's registry_namespace_id")

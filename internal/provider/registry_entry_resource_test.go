@@ -130,6 +130,73 @@ resource "servicesdo_registry_entry" "test" {
 	})
 }
 
+// A value rewritten out of band without "$id" (which the contract requires) is drift: the plan
+// shows type_id going back to its default, and the apply writes it consistently.
+func TestAccRegistryEntry_rewrittenWithoutID(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	ns := edge.registryNamespace(t)
+	config := edge.registryConfig(ns, `
+resource "servicesdo_registry_entry" "test" {
+  name     = "Orders"
+  version  = "2.0.0"
+  endpoint = "https://orders.example.com"
+}
+`)
+	key := registry.Key("Orders", "2.0.0")
+	rewrite := func(doc string) func() {
+		return func() {
+			if err := edge.client.PutKVValue(context.Background(), ns, key, []byte(doc), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const defaultID = "https://services.do/Orders"
+	repaired := func(*terraform.State) error {
+		raw, err := edge.client.GetKVValue(context.Background(), ns, key)
+		if err != nil {
+			return err
+		}
+		e, err := registry.Decode(raw)
+		if err != nil || e.ID != defaultID || e.Endpoint != "https://orders.example.com" {
+			return fmt.Errorf("value not repaired: %s (%v)", raw, err)
+		}
+		return nil
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// Only "$id" is missing.
+				PreConfig: rewrite(`{"$type":"Service","$schema_version":1,"name":"Orders","version":"2.0.0","endpoint":"https://orders.example.com","updated_at":"2020-01-01T00:00:00Z"}`),
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(regAddress, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(regAddress, tfjsonpath.New("type_id"), knownvalue.StringExact(defaultID)),
+				}},
+				Check: repaired,
+			},
+			{
+				// "$id" missing and another field changed.
+				PreConfig: rewrite(`{"$type":"Service","$schema_version":1,"name":"Orders","version":"2.0.0","endpoint":"https://evil.example.com","updated_at":"2020-01-01T00:00:00Z"}`),
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(regAddress, plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue(regAddress, tfjsonpath.New("type_id"), knownvalue.StringExact(defaultID)),
+				},
+				Check: repaired,
+			},
+			{
+				Config:           config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+		},
+	})
+}
+
 func TestAccRegistryEntry_errors(t *testing.T) {
 	t.Parallel()
 	edge := newTestEdge(t)
@@ -210,7 +277,7 @@ resource "servicesdo_registry_entry" "v%d" {
 }
 `, i, v, i, map[bool]string{true: "stable", false: "next"}[!strings.Contains(v, "-")])
 	}
-	table := map[string]string{"latest": "2.0.0", "^1.2": "1.2.5", ">=2.0.0 <3": "2.0.0", "~1.2.0": "1.2.5", "1.0.0": "1.0.0", "1.x": "1.2.5", "^2.1.0-beta": "2.1.0-beta.1"}
+	table := map[string]string{"latest": "2.0.0", "^1.2": "1.2.5", ">=2.0.0 <3": "2.0.0", "~1.2.0": "1.2.5", "1.0.0": "1.0.0", "1.x": "1.2.5", "^2.1.0-beta": "2.1.0-beta.1", "~> 1.0": "1.2.5", "~> 2.0.0": "2.0.0"}
 	lookups := ""
 	var checks []statecheck.StateCheck
 	i := 0
@@ -260,6 +327,17 @@ data "servicesdo_service_discovery" "bad" {
 `,
 				PlanOnly:    true,
 				ExpectError: expectError(`invalid version constraint "^one": "one" is not a version: use MAJOR[.MINOR[.PATCH]]`),
+			},
+			{
+				// An operator written the wrong way round gets a suggestion.
+				Config: ns + entries + `
+data "servicesdo_service_discovery" "bad" {
+  name    = "Catalog"
+  version = "=>1.0"
+}
+`,
+				PlanOnly:    true,
+				ExpectError: expectError(`invalid version constraint "=>1.0": "=>" is not an operator (did you mean ">=1.0"?)`),
 			},
 			// A valid last configuration, for the destroy that ends the test.
 			{Config: ns + entries},

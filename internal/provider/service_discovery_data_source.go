@@ -27,22 +27,13 @@ func NewServiceDiscoveryDataSource() datasource.DataSource { return &serviceDisc
 type serviceDiscoveryDataSource struct{ data *providerData }
 
 type serviceDiscoveryModel struct {
-	RegistryID   types.String `tfsdk:"registry_id"`
-	Name         types.String `tfsdk:"name"`
-	Constraint   types.String `tfsdk:"version"`
-	Resolved     types.String `tfsdk:"resolved_version"`
-	Available    types.List   `tfsdk:"available_versions"`
-	Service      types.String `tfsdk:"service"`
-	Endpoint     types.String `tfsdk:"endpoint"`
-	Schema       types.String `tfsdk:"schema"`
-	TypeID       types.String `tfsdk:"type_id"`
-	Dependencies types.List   `tfsdk:"dependencies"`
-	Tags         types.Set    `tfsdk:"tags"`
-	Metadata     types.Map    `tfsdk:"metadata"`
-	Details      types.Map    `tfsdk:"details"`
-	Description  types.String `tfsdk:"description"`
-	Document     types.String `tfsdk:"document"`
-	UpdatedAt    types.String `tfsdk:"updated_at"`
+	RegistryID types.String `tfsdk:"registry_id"`
+	Name       types.String `tfsdk:"name"`
+	Constraint types.String `tfsdk:"version"`
+	Resolved   types.String `tfsdk:"resolved_version"`
+	Available  types.List   `tfsdk:"available_versions"`
+	Document   types.String `tfsdk:"document"`
+	entryFields
 }
 
 func (d *serviceDiscoveryDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
@@ -63,8 +54,9 @@ func (d *serviceDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sche
 				Validators:          []validator.String{checkValidator{"Invalid registry name", registry.CheckName}},
 			},
 			"version": schema.StringAttribute{
-				MarkdownDescription: "Version constraint: `latest` (default: the newest release), an exact version, `^1.2`, `~1.2.3`, `1.x`, `>=2.0.0 <3`, alternatives with `||`.",
-				Optional:            true,
+				MarkdownDescription: "Version constraint: `latest` (default: the newest release), an exact version, `^1.2`, `~1.2.3`, `1.x`, `>=2.0.0 <3`, " +
+					"Terraform's pessimistic `~> 1.2` (`>= 1.2, < 2.0`; `~> 1.2.3` is `>= 1.2.3, < 1.3.0`), alternatives with `||`.",
+				Optional: true,
 				Validators: []validator.String{checkValidator{"Invalid version constraint", func(s string) error {
 					_, err := registry.ParseConstraint(s)
 					return err
@@ -91,23 +83,13 @@ func (d *serviceDiscoveryDataSource) Configure(_ context.Context, req datasource
 	d.data = configureClient(req.ProviderData, &resp.Diagnostics)
 }
 
-func resolveRegistryID(configured types.String, data *providerData) (string, error) {
-	if id := configured.ValueString(); id != "" {
-		return id, nil
-	}
-	if data.registryNamespaceID == "" {
-		return "", errNoRegistry
-	}
-	return data.registryNamespaceID, nil
-}
-
 func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
 	var m serviceDiscoveryModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	registryID, err := resolveRegistryID(m.RegistryID, d.data)
+	registryID, err := d.data.registryID(m.RegistryID)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("registry_id"), "No registry", err.Error()+".")
 		return
@@ -127,19 +109,14 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 		resp.Diagnostics.AddError("Cannot read the registry", err.Error())
 		return
 	}
-	var entry registryEntryModel
-	entry.Service, entry.Endpoint, entry.Schema, entry.Description = types.StringNull(), types.StringNull(), types.StringNull(), types.StringNull()
-	entry.Tags, entry.Metadata, entry.Details = types.SetNull(types.StringType), types.MapNull(types.StringType), types.MapNull(types.StringType)
-	entry.Dependencies = types.ListNull(types.StringType)
-	entry.fill(registryID, e)
 	doc, _ := json.Marshal(e)
 	m.RegistryID = types.StringValue(registryID)
 	m.Constraint = types.StringValue(constraint)
 	m.Resolved = types.StringValue(version)
-	m.Available = listOfStrings(sortedVersions(versions))
-	m.Service, m.Endpoint, m.Schema, m.TypeID = entry.Service, entry.Endpoint, entry.Schema, entry.TypeID
-	m.Dependencies, m.Tags, m.Metadata, m.Details = entry.Dependencies, entry.Tags, entry.Metadata, entry.Details
-	m.Description, m.UpdatedAt, m.Document = entry.Description, entry.UpdatedAt, types.StringValue(string(doc))
+	registry.SortNewestFirst(versions)
+	m.Available = listOfStrings(versions)
+	m.Document = types.StringValue(string(doc))
+	m.fill(e)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 

@@ -99,7 +99,7 @@ func (durationValidator) ValidateString(_ context.Context, req validator.StringR
 	}
 	if d, err := time.ParseDuration(req.ConfigValue.ValueString()); err != nil || d <= 0 {
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
-			fmt.Sprintf("%q is not a positive duration: use e.g. \"5s\" or \"500ms\".", req.ConfigValue.ValueString()))
+			fmt.Sprintf("%s must be a positive duration such as \"30s\", \"2m\" or \"500ms\", got %q.", req.Path, req.ConfigValue.ValueString()))
 	}
 }
 

@@ -49,6 +49,8 @@ func (c comparator) matches(v Version) bool {
 //   - ">=2.0.0 <3", ">=2.0.0, <3": all must hold
 //   - "^1.2", "^0.2.3": compatible versions (npm caret rules for 0.x)
 //   - "~1.2.3", "~1.2": patch updates
+//   - "~> 1.2", "~> 1.2.3": Terraform's pessimistic operator: only the last given part may
+//     grow (">= 1.2, < 2.0" and ">= 1.2.3, < 1.3.0")
 //   - "1.2.x", "1.x", "1", "*": x-ranges
 //   - ">", ">=", "<", "<=", "!=" comparisons, partial versions allowed
 //   - "1.2.3 - 2.3": hyphen ranges
@@ -82,7 +84,15 @@ func parseConstraint(s string) (Constraint, string) {
 
 var operators = []string{">=", "<=", "!=", "~>", ">", "<", "=", "^", "~"}
 
+// misspelt are operators written the wrong way round, with what was meant.
+var misspelt = map[string]string{"=>": ">=", "=<": "<=", "==": "="}
+
 func splitOp(tok string) (op, rest string) {
+	for o := range misspelt {
+		if strings.HasPrefix(tok, o) {
+			return o, tok[len(o):]
+		}
+	}
 	for _, o := range operators {
 		if strings.HasPrefix(tok, o) {
 			return o, tok[len(o):]
@@ -231,8 +241,8 @@ func xrange(p partial) []comparator {
 
 func parseComparator(tok string) ([]comparator, string) {
 	op, rest := splitOp(tok)
-	if op == "~>" {
-		return nil, `"~>" is not supported: use "~1.2" for patch updates or "^1.2" for minor updates`
+	if meant, ok := misspelt[op]; ok {
+		return nil, fmt.Sprintf("%q is not an operator (did you mean %q?)", op, meant+rest)
 	}
 	p, why := parsePartial(rest)
 	if why != "" {
@@ -257,6 +267,15 @@ func parseComparator(tok string) ([]comparator, string) {
 		case 0:
 			return nil, ""
 		case 1:
+			return []comparator{{op: ">=", v: p.low()}, {op: "<", v: ver(p.major+1, 0, 0, "0")}}, ""
+		default:
+			return []comparator{{op: ">=", v: p.low()}, {op: "<", v: ver(p.major, p.minor+1, 0, "0")}}, ""
+		}
+	case "~>":
+		switch p.n {
+		case 0:
+			return nil, ""
+		case 1, 2:
 			return []comparator{{op: ">=", v: p.low()}, {op: "<", v: ver(p.major+1, 0, 0, "0")}}, ""
 		default:
 			return []comparator{{op: ">=", v: p.low()}, {op: "<", v: ver(p.major, p.minor+1, 0, "0")}}, ""

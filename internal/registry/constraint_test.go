@@ -6,8 +6,9 @@ import (
 )
 
 // constraintTests: for each constraint, versions that must match and
-// versions that must not. Constraints without "!=", "," or "latest" follow
-// npm's node-semver exactly (satisfies with default options).
+// versions that must not. Constraints without "!=", "~>", "," or "latest" follow
+// npm's node-semver exactly (satisfies with default options); "~>" follows Terraform's
+// version constraints.
 var constraintTests = []struct {
 	c       string
 	match   []string
@@ -68,6 +69,17 @@ var constraintTests = []struct {
 	{"~ 1.2.3", []string{"1.2.4"}, []string{"1.3.0"}},
 	{"~1.2.3-beta.2", []string{"1.2.3-beta.2", "1.2.3-beta.3", "1.2.3", "1.2.9"}, []string{"1.2.3-beta.1", "1.2.4-beta.2", "1.3.0"}},
 	{"~*", []string{"1.0.0"}, []string{"1.0.0-a"}},
+
+	// pessimistic (Terraform's ~>): only the last given part may grow
+	{"~> 1.2", []string{"1.2.0", "1.9.9", "1.10.0"}, []string{"2.0.0", "1.1.9", "2.0.0-0", "1.5.0-rc.1"}},
+	{"~>1.2", []string{"1.3.0"}, []string{"2.0.0"}},
+	{"~> 1.2.3", []string{"1.2.3", "1.2.99"}, []string{"1.3.0", "1.2.2", "1.3.0-0"}},
+	{"~> 1", []string{"1.0.0", "1.9.9"}, []string{"2.0.0", "0.9.0"}},
+	{"~> 0.2", []string{"0.2.0", "0.9.0"}, []string{"1.0.0", "0.1.9"}},
+	{"~> 1.2.3-beta.2", []string{"1.2.3-beta.2", "1.2.3-beta.3", "1.2.3", "1.2.9"}, []string{"1.2.3-beta.1", "1.2.4-beta.1", "1.3.0"}},
+	{"~> 1.2, != 1.5.0", []string{"1.4.0", "1.6.0"}, []string{"1.5.0", "2.0.0"}},
+	{"~> v2.1", []string{"2.1.0", "2.8.0"}, []string{"3.0.0"}},
+	{"~> *", []string{"0.0.1", "5.0.0"}, []string{"5.0.0-rc.1"}},
 
 	// comparisons
 	{">1.2.3", []string{"1.2.4", "2.0.0"}, []string{"1.2.3", "1.0.0", "1.2.4-rc.1"}},
@@ -189,8 +201,11 @@ func TestParseConstraintErrors(t *testing.T) {
 		{">=1.2.3 <", `operator "<" has no version`},
 		{">=", `operator ">=" has no version`},
 		{"^", `operator "^" has no version`},
-		{"~> 1.2", `"~>" is not supported: use "~1.2" for patch updates or "^1.2" for minor updates`},
-		{"~>1.2", `"~>" is not supported: use "~1.2" for patch updates or "^1.2" for minor updates`},
+		{"~>", `operator "~>" has no version`},
+		{"=>1.0", `"=>" is not an operator (did you mean ">=1.0"?)`},
+		{"=> 1.0", `"=>" is not an operator (did you mean ">=1.0"?)`},
+		{"=<2", `"=<" is not an operator (did you mean "<=2"?)`},
+		{"^1 =>1.2.3", `"=>" is not an operator (did you mean ">=1.2.3"?)`},
 		{"1.x ||", `empty alternative around "||"`},
 		{"|| 1.x", `empty alternative around "||"`},
 		{"1 || || 2", `empty alternative around "||"`},
@@ -202,7 +217,7 @@ func TestParseConstraintErrors(t *testing.T) {
 		{"1 - ^2", `hyphen range bound "^2" can't have an operator`},
 		{"1.2-rc.1", `"1.2-rc.1" has a prerelease but no patch number: use e.g. "1.2.0-rc.1"`},
 		{"^1.2.3-01", `"1.2.3-01" is not a version: use MAJOR[.MINOR[.PATCH]], with x or * for any`},
-		{"==1.2.3", `"=1.2.3" is not a version: use MAJOR[.MINOR[.PATCH]], with x or * for any`},
+		{"==1.2.3", `"==" is not an operator (did you mean "=1.2.3"?)`},
 		{">>1", `">1" is not a version: use MAJOR[.MINOR[.PATCH]], with x or * for any`},
 		{"1.2.3 | 2", `"|" is not a version: use MAJOR[.MINOR[.PATCH]], with x or * for any`},
 		{"18446744073709551615", `"18446744073709551615" has a number that is too large`},

@@ -2,6 +2,7 @@ package registry
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -188,4 +189,27 @@ func cmpInt(a, b int) int {
 // isIdentChar reports whether c may appear in a prerelease or build identifier.
 func isIdentChar(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-'
+}
+
+// NewestFirst orders version strings for listings: semantic versions newest first (equal
+// precedence, such as "1.2.0" and "v1.2.0", compare equal), then strings that are not versions,
+// in lexical order. Use it with slices.SortStableFunc.
+func NewestFirst(a, b string) int {
+	va, okA := parseVersion(a)
+	vb, okB := parseVersion(b)
+	switch {
+	case okA && okB:
+		return vb.Compare(va)
+	case okA:
+		return -1
+	case okB:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
+// SortNewestFirst sorts versions in place by NewestFirst, keeping the input order of versions
+// of equal precedence.
+func SortNewestFirst(versions []string) {
+	slices.SortStableFunc(versions, NewestFirst)
 }

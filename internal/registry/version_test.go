@@ -3,6 +3,7 @@ package registry
 import (
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -142,6 +143,26 @@ func sortVersions(vs []Version) {
 	for i := 1; i < len(vs); i++ {
 		for j := i; j > 0 && vs[j].Compare(vs[j-1]) < 0; j-- {
 			vs[j], vs[j-1] = vs[j-1], vs[j]
+		}
+	}
+}
+
+func TestSortNewestFirst(t *testing.T) {
+	in := []string{"1.0.0", "not-a-version", "2.1.0-beta.1", "v1.2.0", "2.0.0", "1.2.0", "", "1.10.0", "abc", "0.9.0"}
+	SortNewestFirst(in)
+	want := []string{"2.1.0-beta.1", "2.0.0", "1.10.0", "v1.2.0", "1.2.0", "1.0.0", "0.9.0", "", "abc", "not-a-version"}
+	if strings.Join(in, ",") != strings.Join(want, ",") {
+		t.Fatalf("SortNewestFirst = %q\nwant            %q", in, want)
+	}
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{"2.0.0", "1.0.0", -1}, {"1.0.0", "2.0.0", 1}, {"1.2.0", "v1.2.0", 0},
+		{"1.0.0", "x", -1}, {"x", "1.0.0", 1}, {"a", "b", -1},
+	} {
+		if got := NewestFirst(c.a, c.b); got != c.want {
+			t.Errorf("NewestFirst(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
 	}
 }

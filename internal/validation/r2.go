@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
@@ -17,6 +18,16 @@ var r2BucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 
 // R2LocationHints are the accepted location hints.
 var R2LocationHints = []string{"apac", "eeur", "enam", "oc", "weur", "wnam"}
+
+// R2DefaultJurisdiction is the jurisdiction of a bucket created without one; the API sends no
+// cf-r2-jurisdiction header for it.
+const R2DefaultJurisdiction = "default"
+
+// R2Jurisdictions are the data jurisdictions a bucket can be created in, the default first.
+var R2Jurisdictions = []string{R2DefaultJurisdiction, "eu", "fedramp"}
+
+// IsR2Jurisdiction reports whether j is one of R2Jurisdictions.
+func IsR2Jurisdiction(j string) bool { return slices.Contains(R2Jurisdictions, j) }
 
 // CheckR2BucketName returns an error saying what is wrong with name.
 func CheckR2BucketName(name string) error {

@@ -96,3 +96,14 @@ func TestRouteHostInZone(t *testing.T) {
 		}
 	}
 }
+
+func TestIsR2Jurisdiction(t *testing.T) {
+	for j, want := range map[string]bool{"default": true, "eu": true, "fedramp": true, "": false, "EU": false, "us": false} {
+		if got := IsR2Jurisdiction(j); got != want {
+			t.Errorf("IsR2Jurisdiction(%q) = %v, want %v", j, got, want)
+		}
+	}
+	if R2Jurisdictions[0] != R2DefaultJurisdiction {
+		t.Fatalf("the default jurisdiction must come first: %v", R2Jurisdictions)
+	}
+}
