@@ -1649,7 +1649,7 @@ function renderBody(value, context) {
   if (Array.isArray(value)) return value.map((v) => renderBody(v, context));
   if (value !== null && typeof value === "object") {
     const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderBody(v, context);
+    for (const k of Object.keys(value).sort()) out[k] = renderBody(value[k], context);
     return out;
   }
   return value;
@@ -1692,7 +1692,7 @@ function normalizeRetry(retry, base) {
     delay: r.delay ?? base.delay,
     jitter: r.jitter ?? base.jitter
   };
-  const maxDelay = present(r.max_delay) ? r.max_delay : base.max_delay;
+  const maxDelay = present(r.max_delay) && r.max_delay !== "" ? r.max_delay : base.max_delay;
   if (present(maxDelay) && maxDelay !== "") out.max_delay = maxDelay;
   const statuses = present(r.non_retryable_statuses) ? r.non_retryable_statuses : base.non_retryable_statuses;
   if (present(statuses)) out.non_retryable_statuses = [...statuses].sort((a, b) => a - b);

@@ -37,7 +37,7 @@ function normalizeRetry(retry, base) {
     delay: r.delay ?? base.delay,
     jitter: r.jitter ?? base.jitter,
   };
-  const maxDelay = present(r.max_delay) ? r.max_delay : base.max_delay;
+  const maxDelay = present(r.max_delay) && r.max_delay !== "" ? r.max_delay : base.max_delay;
   if (present(maxDelay) && maxDelay !== "") out.max_delay = maxDelay;
   const statuses = present(r.non_retryable_statuses) ? r.non_retryable_statuses : base.non_retryable_statuses;
   if (present(statuses)) out.non_retryable_statuses = [...statuses].sort((a, b) => a - b);

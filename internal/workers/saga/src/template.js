@@ -185,8 +185,9 @@ export function renderBody(value, context) {
   }
   if (Array.isArray(value)) return value.map((v) => renderBody(v, context));
   if (value !== null && typeof value === "object") {
+    // Keys in sorted order, as the Go renderer does, so that the first error is the same.
     const out = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderBody(v, context);
+    for (const k of Object.keys(value).sort()) out[k] = renderBody(value[k], context);
     return out;
   }
   return value;

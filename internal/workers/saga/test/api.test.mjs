@@ -1,6 +1,6 @@
 // API protection, a misconfigured definition, and the native-rollback safety net.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { FOUR_STEPS, Ledger, definitionOf, startSaga, tempDir, waitForStatus } from "./harness.mjs";
 
@@ -17,13 +17,11 @@ async function withSaga(options, fn) {
   }
 }
 
-function keyHash(key, salt) {
-  return `sha256:${salt.toString("hex")}:${createHash("sha256").update(Buffer.concat([salt, Buffer.from(key)])).digest("hex")}`;
-}
+// The secrets come from the shared vectors, which the Go package's SagaAPIKeyHash reproduces.
+const { api_key_hashes: KEYS } = JSON.parse(readFileSync(new URL("./vectors/ids.json", import.meta.url), "utf8"));
 
 test("an API key hash guards every route; the key is accepted as a bearer token or X-API-Key", async () => {
-  const salt = Buffer.from("0123456789abcdef0123456789abcdef", "hex");
-  await withSaga({ bindings: { API_ACCESS: "", API_KEY_HASH: keyHash("s3cret-key", salt) } }, async ({ api }) => {
+  await withSaga({ bindings: { API_ACCESS: "", API_KEY_HASH: KEYS[0].secret } }, async ({ api }) => {
     for (const [method, path] of [
       ["GET", "/"],
       ["GET", "/executions"],
@@ -45,6 +43,10 @@ test("an API key hash guards every route; the key is accepted as a bearer token 
     assert.equal(started.status, 201);
     const done = await waitForStatus((m, p, b) => api(m, p, b, { "x-api-key": "s3cret-key" }), started.body.id, ["completed"]);
     assert.equal(done.status, "completed");
+  });
+  await withSaga({ bindings: { API_ACCESS: "", API_KEY_HASH: KEYS[1].secret } }, async ({ api }) => {
+    assert.equal((await api("GET", "/", undefined, { authorization: "Bearer s3cret-key" })).status, 401);
+    assert.equal((await api("GET", "/", undefined, { "x-api-key": KEYS[1].key })).status, 200);
   });
 });
 

@@ -7,6 +7,8 @@ import { test } from "node:test";
 import { canonicalJSON } from "../src/canonical.js";
 import { definitionSha256, formatError, normalizeDefinition, validateDefinition } from "../src/definition.js";
 import { parseDuration } from "../src/duration.js";
+import { executionIdFor } from "../src/ids.js";
+import { parseKeyHash } from "../src/auth.js";
 import { retryDelayMs } from "../src/retry.js";
 import { parseTemplate, renderBody, renderPath } from "../src/template.js";
 
@@ -66,4 +68,17 @@ test("definition vectors: invalid definitions", async (t) => {
 
 test("every body string is parsed once per template", () => {
   assert.deepEqual(parseTemplate("a{{input.x}}b"), ["a", { ref: { root: "input", path: ["x"], text: "input.x" } }, "b"]);
+});
+
+test("execution id and API key hash vectors", async () => {
+  const { execution_ids, api_key_hashes } = load("ids.json");
+  for (const v of execution_ids) assert.equal(await executionIdFor(v.key), v.id, v.key);
+  for (const v of api_key_hashes) {
+    const parsed = parseKeyHash(v.secret);
+    assert.equal(Buffer.from(parsed.salt).toString("hex"), v.salt_hex);
+    const digest = await crypto.subtle.digest("SHA-256", Buffer.concat([Buffer.from(parsed.salt), Buffer.from(v.key)]));
+    assert.deepEqual(new Uint8Array(digest), parsed.digest);
+  }
+  assert.equal(parseKeyHash("sha256:00:" + "0".repeat(64)), null, "a salt under 16 bytes is refused");
+  assert.equal(parseKeyHash("md5:00112233445566778899aabbccddeeff:" + "0".repeat(64)), null);
 });
