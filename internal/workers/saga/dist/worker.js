@@ -1970,6 +1970,7 @@ CREATE TABLE IF NOT EXISTS executions (
   seq INTEGER NOT NULL DEFAULT 0,
   detail TEXT NOT NULL DEFAULT '{}',
   engine_created INTEGER NOT NULL DEFAULT 0,
+  create_claimed_at INTEGER,
   boot TEXT,
   woken_boot TEXT,
   checked_at INTEGER NOT NULL DEFAULT 0,
@@ -2026,28 +2027,32 @@ var SagaIndex = class extends DurableObject {
     return { execution_id: row.id, saga: definition.name, definition, definition_sha256: row.definition_sha256, input: JSON.parse(row.input) };
   }
   // reserve records a new execution for an idempotency key, or finds the one it already names.
-  // It returns {created, conflict, id, engine_created, params}: conflict when the key names an
-  // execution with a different input.
+  // It returns {created, conflict, id, create, params}: conflict when the key names an execution
+  // with a different input; create when the caller is to create the Workflow instance (one
+  // caller at a time holds that claim; the watchdog takes over from one that vanished).
   async reserve({ id, key, input, input_sha256, definition, definition_sha256 }) {
+    const now = Date.now();
     const existing = this.one("SELECT * FROM executions WHERE id = ?", id);
     if (existing) {
       if (existing.input_sha256 !== input_sha256) return { created: false, conflict: true, id };
-      return { created: false, conflict: false, id, engine_created: Boolean(existing.engine_created), params: this.params(existing) };
+      const create = !existing.engine_created && (existing.create_claimed_at === null || now - existing.create_claimed_at >= CREATE_GRACE_MS);
+      if (create) this.sql.exec("UPDATE executions SET create_claimed_at = ? WHERE id = ?", now, id);
+      return { created: false, conflict: false, id, create, params: this.params(existing) };
     }
-    const now = Date.now();
     this.sql.exec("INSERT OR IGNORE INTO definitions (sha256, json, created_at) VALUES (?, ?, ?)", definition_sha256, canonicalJSON(definition), now);
     this.sql.exec(
-      "INSERT INTO executions (id, idempotency_key, input_sha256, definition_sha256, input, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+      "INSERT INTO executions (id, idempotency_key, input_sha256, definition_sha256, input, status, create_claimed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
       id,
       key,
       input_sha256,
       definition_sha256,
       JSON.stringify(input),
       now,
+      now,
       now
     );
     await this.ensureAlarm(now + this.watchdogMs());
-    return { created: true, conflict: false, id, engine_created: false, params: this.params(this.one("SELECT * FROM executions WHERE id = ?", id)) };
+    return { created: true, conflict: false, id, create: true, params: this.params(this.one("SELECT * FROM executions WHERE id = ?", id)) };
   }
   markCreated(id) {
     this.sql.exec("UPDATE executions SET engine_created = 1 WHERE id = ?", id);
@@ -2067,14 +2072,12 @@ var SagaIndex = class extends DurableObject {
     );
     return this.one("SELECT * FROM executions WHERE id = ?", id);
   }
-  touch(id, boot2) {
-    this.row(id);
-    this.sql.exec("UPDATE executions SET boot = ?, engine_created = 1 WHERE id = ?", boot2, id);
-  }
   // progress applies a phase change reported with sequence number seq, unless a later one (or
-  // a final status written from outside the run) is already recorded.
-  async progress(id, seq, patch) {
+  // a final status written from outside the run) is already recorded. boot, when given, is the
+  // boot of the run reporting (see watch) and is recorded in any case.
+  async progress(id, seq, patch, boot2) {
     const row = this.row(id);
+    if (boot2) this.sql.exec("UPDATE executions SET boot = ?, engine_created = 1 WHERE id = ?", boot2, id);
     if (seq <= row.seq) return false;
     const { status, ...rest } = patch;
     const detail = { ...JSON.parse(row.detail), ...rest };
@@ -2096,6 +2099,7 @@ var SagaIndex = class extends DurableObject {
   }
   stepResult(id, step, kind, round, result) {
     this.row(id);
+    if (result.attempt) this.attemptEnded(id, step, kind, round, result.attempt.attempt, result.attempt);
     this.sql.exec(
       `INSERT INTO steps (execution_id, step, kind, round, state, status, output, error, effect, source, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (execution_id, step, kind, round) DO UPDATE SET state = excluded.state, status = excluded.status, output = excluded.output,
@@ -2308,7 +2312,8 @@ var SagaIndex = class extends DurableObject {
   async watch(row, now) {
     const workflow = this.env.SAGA_WORKFLOW;
     if (!row.engine_created) {
-      if (now - row.created_at < CREATE_GRACE_MS) return;
+      if (now - (row.create_claimed_at ?? row.created_at) < CREATE_GRACE_MS) return;
+      this.sql.exec("UPDATE executions SET create_claimed_at = ? WHERE id = ?", now, row.id);
       await createInstance(workflow, row.id, this.params(row));
       this.markCreated(row.id);
       return;
@@ -2466,7 +2471,7 @@ async function start(c) {
   if (reserved.conflict) {
     throw new ApiError(409, "idempotency_key_reused", `idempotency key ${JSON.stringify(key)} already started execution ${id} with a different input: use a new key for a new execution`);
   }
-  if (!reserved.engine_created) {
+  if (reserved.create) {
     if (new TextEncoder().encode(JSON.stringify(reserved.params)).length > MAX_PARAMS_BYTES) {
       throw new ApiError(413, "input_too_large", "the input and definition exceed the 1 MiB Workflows allows an instance's params");
     }
@@ -2725,11 +2730,11 @@ var SagaRun = class {
   }
   // report records a change of the execution's phase. Reports are best effort (the record is a
   // view; Workflows holds the truth) and ordered by seq, which replays repeat exactly, so a
-  // replayed report never rolls the record back.
-  async report(patch) {
+  // replayed report never rolls the record back. boot, when given, is recorded regardless.
+  async report(patch, boot2) {
     const seq = ++this.seq;
     try {
-      await this.index.progress(this.id, seq, patch);
+      await this.index.progress(this.id, seq, patch, boot2);
     } catch (e) {
       console.error(`saga ${this.id}: recording progress failed: ${e.message}`);
     }
@@ -2742,8 +2747,7 @@ var SagaRun = class {
     }
   }
   async execute() {
-    await this.record("touch", bootId());
-    await this.report({ status: "running" });
+    await this.report({ status: "running" }, bootId());
     for (let i = 0; i < this.def.steps.length; i++) {
       const outcome = await this.forward(i);
       if (outcome === "resolve") return this.finish("resolved", {});
@@ -2791,7 +2795,7 @@ var SagaRun = class {
         return "resolve";
       }
       this.completed(i, result);
-      await this.record("stepResult", s.name, "action", round, { state: "completed", output: result.output, status: result.status, effect: "applied", output_dropped: result.output_dropped });
+      await this.record("stepResult", s.name, "action", round, { state: "completed", output: result.output, status: result.status, effect: "applied", output_dropped: result.output_dropped, attempt: result.attempt });
       return "completed";
     }
   }
@@ -2809,8 +2813,7 @@ var SagaRun = class {
       const result = await callParticipant({ env: this.env, saga: this.def.name, executionId: this.id, step: s, kind, request, timeoutMs, retry, attempt: ctx.attempt, context: this.context });
       if (kind === "action") this.completed(i, result);
       else this.state[i].compensation = "done";
-      await this.record("attemptEnded", s.name, kind, round, ctx.attempt, { started_at: started, ended_at: Date.now(), outcome: "ok", status: result.status });
-      return result;
+      return { ...result, attempt: { attempt: ctx.attempt, started_at: started, ended_at: Date.now(), outcome: "ok", status: result.status } };
     } catch (err) {
       const failure2 = classifyStepError(err) ?? { kind: "error", effect: "unknown", message: String(err?.message ?? err) };
       if (kind === "action") this.state[i].effect = failure2.effect;
@@ -2856,7 +2859,7 @@ var SagaRun = class {
         return "resolve";
       }
       this.state[j].compensation = "done";
-      await this.record("stepResult", s.name, "compensate", round, { state: "completed", output: result.output, status: result.status });
+      await this.record("stepResult", s.name, "compensate", round, { state: "completed", output: result.output, status: result.status, attempt: result.attempt });
       return "done";
     }
   }

@@ -142,7 +142,7 @@ async function start(c) {
   if (reserved.conflict) {
     throw new ApiError(409, "idempotency_key_reused", `idempotency key ${JSON.stringify(key)} already started execution ${id} with a different input: use a new key for a new execution`);
   }
-  if (!reserved.engine_created) {
+  if (reserved.create) {
     if (new TextEncoder().encode(JSON.stringify(reserved.params)).length > MAX_PARAMS_BYTES) {
       throw new ApiError(413, "input_too_large", "the input and definition exceed the 1 MiB Workflows allows an instance's params");
     }

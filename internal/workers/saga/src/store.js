@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS executions (
   seq INTEGER NOT NULL DEFAULT 0,
   detail TEXT NOT NULL DEFAULT '{}',
   engine_created INTEGER NOT NULL DEFAULT 0,
+  create_claimed_at INTEGER,
   boot TEXT,
   woken_boot TEXT,
   checked_at INTEGER NOT NULL DEFAULT 0,
@@ -96,18 +97,21 @@ export class SagaIndex extends DurableObject {
   }
 
   // reserve records a new execution for an idempotency key, or finds the one it already names.
-  // It returns {created, conflict, id, engine_created, params}: conflict when the key names an
-  // execution with a different input.
+  // It returns {created, conflict, id, create, params}: conflict when the key names an execution
+  // with a different input; create when the caller is to create the Workflow instance (one
+  // caller at a time holds that claim; the watchdog takes over from one that vanished).
   async reserve({ id, key, input, input_sha256, definition, definition_sha256 }) {
+    const now = Date.now();
     const existing = this.one("SELECT * FROM executions WHERE id = ?", id);
     if (existing) {
       if (existing.input_sha256 !== input_sha256) return { created: false, conflict: true, id };
-      return { created: false, conflict: false, id, engine_created: Boolean(existing.engine_created), params: this.params(existing) };
+      const create = !existing.engine_created && (existing.create_claimed_at === null || now - existing.create_claimed_at >= CREATE_GRACE_MS);
+      if (create) this.sql.exec("UPDATE executions SET create_claimed_at = ? WHERE id = ?", now, id);
+      return { created: false, conflict: false, id, create, params: this.params(existing) };
     }
-    const now = Date.now();
     this.sql.exec("INSERT OR IGNORE INTO definitions (sha256, json, created_at) VALUES (?, ?, ?)", definition_sha256, canonicalJSON(definition), now);
     this.sql.exec(
-      "INSERT INTO executions (id, idempotency_key, input_sha256, definition_sha256, input, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
+      "INSERT INTO executions (id, idempotency_key, input_sha256, definition_sha256, input, status, create_claimed_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
       id,
       key,
       input_sha256,
@@ -115,9 +119,10 @@ export class SagaIndex extends DurableObject {
       JSON.stringify(input),
       now,
       now,
+      now,
     );
     await this.ensureAlarm(now + this.watchdogMs());
-    return { created: true, conflict: false, id, engine_created: false, params: this.params(this.one("SELECT * FROM executions WHERE id = ?", id)) };
+    return { created: true, conflict: false, id, create: true, params: this.params(this.one("SELECT * FROM executions WHERE id = ?", id)) };
   }
 
   markCreated(id) {
@@ -140,15 +145,12 @@ export class SagaIndex extends DurableObject {
     return this.one("SELECT * FROM executions WHERE id = ?", id);
   }
 
-  touch(id, boot) {
-    this.row(id);
-    this.sql.exec("UPDATE executions SET boot = ?, engine_created = 1 WHERE id = ?", boot, id);
-  }
-
   // progress applies a phase change reported with sequence number seq, unless a later one (or
-  // a final status written from outside the run) is already recorded.
-  async progress(id, seq, patch) {
+  // a final status written from outside the run) is already recorded. boot, when given, is the
+  // boot of the run reporting (see watch) and is recorded in any case.
+  async progress(id, seq, patch, boot) {
     const row = this.row(id);
+    if (boot) this.sql.exec("UPDATE executions SET boot = ?, engine_created = 1 WHERE id = ?", boot, id);
     if (seq <= row.seq) return false;
     const { status, ...rest } = patch;
     const detail = { ...JSON.parse(row.detail), ...rest };
@@ -171,6 +173,7 @@ export class SagaIndex extends DurableObject {
 
   stepResult(id, step, kind, round, result) {
     this.row(id);
+    if (result.attempt) this.attemptEnded(id, step, kind, round, result.attempt.attempt, result.attempt);
     this.sql.exec(
       `INSERT INTO steps (execution_id, step, kind, round, state, status, output, error, effect, source, note, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (execution_id, step, kind, round) DO UPDATE SET state = excluded.state, status = excluded.status, output = excluded.output,
@@ -398,7 +401,8 @@ export class SagaIndex extends DurableObject {
   async watch(row, now) {
     const workflow = this.env.SAGA_WORKFLOW;
     if (!row.engine_created) {
-      if (now - row.created_at < CREATE_GRACE_MS) return;
+      if (now - (row.create_claimed_at ?? row.created_at) < CREATE_GRACE_MS) return;
+      this.sql.exec("UPDATE executions SET create_claimed_at = ? WHERE id = ?", now, row.id);
       // The API reserved the execution but did not get to create the instance.
       await createInstance(workflow, row.id, this.params(row));
       this.markCreated(row.id);

@@ -73,11 +73,11 @@ class SagaRun {
 
   // report records a change of the execution's phase. Reports are best effort (the record is a
   // view; Workflows holds the truth) and ordered by seq, which replays repeat exactly, so a
-  // replayed report never rolls the record back.
-  async report(patch) {
+  // replayed report never rolls the record back. boot, when given, is recorded regardless.
+  async report(patch, boot) {
     const seq = ++this.seq;
     try {
-      await this.index.progress(this.id, seq, patch);
+      await this.index.progress(this.id, seq, patch, boot);
     } catch (e) {
       console.error(`saga ${this.id}: recording progress failed: ${e.message}`);
     }
@@ -92,8 +92,8 @@ class SagaRun {
   }
 
   async execute() {
-    await this.record("touch", bootId());
-    await this.report({ status: "running" });
+    // Every run (a first run, or a replay after a restart) records the boot it runs in.
+    await this.report({ status: "running" }, bootId());
     for (let i = 0; i < this.def.steps.length; i++) {
       const outcome = await this.forward(i);
       if (outcome === "resolve") return this.finish("resolved", {});
@@ -148,7 +148,7 @@ class SagaRun {
         return "resolve";
       }
       this.completed(i, result);
-      await this.record("stepResult", s.name, "action", round, { state: "completed", output: result.output, status: result.status, effect: "applied", output_dropped: result.output_dropped });
+      await this.record("stepResult", s.name, "action", round, { state: "completed", output: result.output, status: result.status, effect: "applied", output_dropped: result.output_dropped, attempt: result.attempt });
       return "completed";
     }
   }
@@ -170,8 +170,8 @@ class SagaRun {
       // code after step.do runs, and a rollback handler must still know.
       if (kind === "action") this.completed(i, result);
       else this.state[i].compensation = "done";
-      await this.record("attemptEnded", s.name, kind, round, ctx.attempt, { started_at: started, ended_at: Date.now(), outcome: "ok", status: result.status });
-      return result;
+      // The successful attempt is recorded with the step's result, after the step.
+      return { ...result, attempt: { attempt: ctx.attempt, started_at: started, ended_at: Date.now(), outcome: "ok", status: result.status } };
     } catch (err) {
       const failure = classifyStepError(err) ?? { kind: "error", effect: "unknown", message: String(err?.message ?? err) };
       if (kind === "action") this.state[i].effect = failure.effect;
@@ -221,7 +221,7 @@ class SagaRun {
         return "resolve";
       }
       this.state[j].compensation = "done";
-      await this.record("stepResult", s.name, "compensate", round, { state: "completed", output: result.output, status: result.status });
+      await this.record("stepResult", s.name, "compensate", round, { state: "completed", output: result.output, status: result.status, attempt: result.attempt });
       return "done";
     }
   }

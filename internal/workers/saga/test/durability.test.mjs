@@ -2,6 +2,8 @@
 // persist directory) and a redeploy with a changed definition.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { canonicalJSON, sha256Hex } from "../src/canonical.js";
+import { definitionSha256, normalizeDefinition } from "../src/definition.js";
 import { executionIdFor } from "../src/ids.js";
 import { FOUR_STEPS, Ledger, definitionOf, startSaga, tempDir, waitFor, waitForStatus } from "./harness.mjs";
 
@@ -112,6 +114,34 @@ test("a redeploy with a changed definition mid-execution: the running execution 
     );
     assert.ok(ledger.of(b).every((c) => c.body.version === 2));
     assert.equal(b, await executionIdFor("after-redeploy"));
+  } finally {
+    await saga.dispose();
+    dir.remove();
+  }
+});
+
+test("an execution reserved but never created (the API died in between) is created by the watchdog", async () => {
+  const dir = tempDir();
+  const definition = definitionOf("interrupted", FOUR_STEPS.slice(0, 2));
+  const ledger = new Ledger();
+  const saga = await startSaga({ definition, ledger, persist: dir.dir });
+  try {
+    const normalized = normalizeDefinition(definition);
+    const key = "reserved-only";
+    const id = await executionIdFor(key);
+    const ns = await saga.mf.getDurableObjectNamespace("SAGA_INDEX", "saga");
+    const index = ns.get(ns.idFromName("executions"));
+    const input = { order_id: "i" };
+    const reserved = await index.reserve({ id, key, input, input_sha256: await sha256Hex(canonicalJSON(input)), definition: normalized, definition_sha256: await definitionSha256(normalized) });
+    assert.equal(reserved.created, true);
+    assert.equal((await saga.api("GET", `/executions/${id}`)).body.status, "pending");
+    // A second request while the first holds the claim does not create the instance itself.
+    const again = await saga.api("POST", "/executions", { input, idempotency_key: key });
+    assert.equal(again.status, 200);
+    assert.equal(again.body.status, "pending");
+    const e = await waitForStatus(saga.api, id, ["completed"], { timeout: 20_000 });
+    assert.equal(e.status, "completed");
+    assert.deepEqual(ledger.applied(id), ["create_order:action", "reserve_stock:action"]);
   } finally {
     await saga.dispose();
     dir.remove();
