@@ -2318,9 +2318,22 @@ var SagaIndex = class extends DurableObject {
       this.markCreated(row.id);
       return;
     }
+    let instance;
+    try {
+      instance = await workflow.get(row.id);
+    } catch {
+      return;
+    }
+    try {
+      await this.watchInstance(row, instance);
+    } finally {
+      instance[Symbol.dispose]?.();
+    }
+  }
+  async watchInstance(row, instance) {
     let status;
     try {
-      status = await (await workflow.get(row.id)).status();
+      status = await instance.status();
     } catch {
       return;
     }
@@ -2329,7 +2342,7 @@ var SagaIndex = class extends DurableObject {
     const boot2 = bootId();
     if (local && ["running", "queued", "waiting"].includes(status.status) && row.boot !== boot2 && row.woken_boot !== boot2) {
       this.sql.exec("UPDATE executions SET woken_boot = ? WHERE id = ?", boot2, row.id);
-      await (await workflow.get(row.id)).sendEvent({ type: WAKE_EVENT, payload: {} });
+      await instance.sendEvent({ type: WAKE_EVENT, payload: {} });
     }
   }
 };
@@ -2428,6 +2441,12 @@ async function instanceOf(env, id) {
     return null;
   }
 }
+function release(instance) {
+  try {
+    instance?.[Symbol.dispose]?.();
+  } catch {
+  }
+}
 async function engineStatus(instance) {
   if (!instance) return null;
   try {
@@ -2440,6 +2459,7 @@ async function execution(env, id) {
   const index = indexStub(env);
   const instance = await instanceOf(env, id);
   const engine = await engineStatus(instance);
+  release(instance);
   let record = await index.get(id);
   if (!record && !engine) return null;
   if (engine && ["complete", "errored", "terminated"].includes(engine.status) && (!record || !FINAL_STATUSES.includes(record.status))) {
@@ -2514,7 +2534,11 @@ async function decide(c, action) {
   }
   const park = e.parked.park;
   const instance = await instanceOf(env, id);
-  await instance.sendEvent({ type: DECISION_EVENT, payload: { park, action, reason: body.reason ?? null } });
+  try {
+    await instance.sendEvent({ type: DECISION_EVENT, payload: { park, action, reason: body.reason ?? null } });
+  } finally {
+    release(instance);
+  }
   await indexStub(env).decision(id, park, action, body.reason ?? null);
   return c.json(await mustExecution(env, id), 202);
 }
@@ -2539,6 +2563,13 @@ async function terminate(c) {
   if (FINAL_STATUSES.includes(before.status)) throw new ApiError(409, "execution_finished", `execution ${id} is already ${before.status}`);
   const instance = await instanceOf(env, id);
   if (!instance) throw new ApiError(409, "execution_not_started", `execution ${id} has no Workflow instance yet: try again`);
+  try {
+    return await terminateInstance(c, env, id, instance, before, compensate, reason);
+  } finally {
+    release(instance);
+  }
+}
+async function terminateInstance(c, env, id, instance, before, compensate, reason) {
   const index = indexStub(env);
   const at = (/* @__PURE__ */ new Date()).toISOString();
   if (!compensate) {

@@ -94,6 +94,15 @@ async function instanceOf(env, id) {
   }
 }
 
+// release disposes of an instance handle (an RPC stub) once a request is done with it.
+function release(instance) {
+  try {
+    instance?.[Symbol.dispose]?.();
+  } catch {
+    // already gone
+  }
+}
+
 async function engineStatus(instance) {
   if (!instance) return null;
   try {
@@ -109,6 +118,7 @@ async function execution(env, id) {
   const index = indexStub(env);
   const instance = await instanceOf(env, id);
   const engine = await engineStatus(instance);
+  release(instance);
   let record = await index.get(id);
   if (!record && !engine) return null;
   if (engine && ["complete", "errored", "terminated"].includes(engine.status) && (!record || !FINAL_STATUSES.includes(record.status))) {
@@ -187,7 +197,11 @@ async function decide(c, action) {
   }
   const park = e.parked.park;
   const instance = await instanceOf(env, id);
-  await instance.sendEvent({ type: DECISION_EVENT, payload: { park, action, reason: body.reason ?? null } });
+  try {
+    await instance.sendEvent({ type: DECISION_EVENT, payload: { park, action, reason: body.reason ?? null } });
+  } finally {
+    release(instance);
+  }
   await indexStub(env).decision(id, park, action, body.reason ?? null);
   return c.json(await mustExecution(env, id), 202);
 }
@@ -217,6 +231,14 @@ async function terminate(c) {
   if (FINAL_STATUSES.includes(before.status)) throw new ApiError(409, "execution_finished", `execution ${id} is already ${before.status}`);
   const instance = await instanceOf(env, id);
   if (!instance) throw new ApiError(409, "execution_not_started", `execution ${id} has no Workflow instance yet: try again`);
+  try {
+    return await terminateInstance(c, env, id, instance, before, compensate, reason);
+  } finally {
+    release(instance);
+  }
+}
+
+async function terminateInstance(c, env, id, instance, before, compensate, reason) {
   const index = indexStub(env);
   const at = new Date().toISOString();
 

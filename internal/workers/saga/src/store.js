@@ -408,11 +408,25 @@ export class SagaIndex extends DurableObject {
       this.markCreated(row.id);
       return;
     }
-    let status;
+    let instance;
     try {
-      status = await (await workflow.get(row.id)).status();
+      instance = await workflow.get(row.id);
     } catch {
       return; // not (yet) known to the engine
+    }
+    try {
+      await this.watchInstance(row, instance);
+    } finally {
+      instance[Symbol.dispose]?.();
+    }
+  }
+
+  async watchInstance(row, instance) {
+    let status;
+    try {
+      status = await instance.status();
+    } catch {
+      return;
     }
     if (await this.reconcile(row.id, status)) return;
     // The local runtime does not resume an instance whose run it lost in a restart: its engine
@@ -423,7 +437,7 @@ export class SagaIndex extends DurableObject {
     const boot = bootId();
     if (local && ["running", "queued", "waiting"].includes(status.status) && row.boot !== boot && row.woken_boot !== boot) {
       this.sql.exec("UPDATE executions SET woken_boot = ? WHERE id = ?", boot, row.id);
-      await (await workflow.get(row.id)).sendEvent({ type: WAKE_EVENT, payload: {} });
+      await instance.sendEvent({ type: WAKE_EVENT, payload: {} });
     }
   }
 }

@@ -6,7 +6,7 @@ import { executionIdFor } from "../src/ids.js";
 import { FOUR_STEPS, Ledger, definitionOf, startSaga, tempDir, waitForStatus } from "./harness.mjs";
 
 const steps = FOUR_STEPS.map((s) => ({ ...s }));
-steps[1].timeout = "150ms"; // reserve_stock: the timeout scenarios
+steps[1].timeout = "1s"; // reserve_stock: the timeout scenarios
 steps[2].compensatePath = "/charge_payment/{{steps.charge_payment.output.id}}/refund"; // needs its own output
 const definition = definitionOf("linear", steps);
 
@@ -85,7 +85,7 @@ describe("failure at each step position", () => {
 
 describe("timeouts", () => {
   test("a call slower than the step timeout is retried; a participant that applied it answers the retry", async () => {
-    const id = await run("timeout-once", (c) => (c.step === "reserve_stock" && c.n === 1 ? { delay: 600 } : {}));
+    const id = await run("timeout-once", (c) => (c.step === "reserve_stock" && c.n === 1 ? { delay: 1500 } : {}));
     const e = await settle(id);
     assert.equal(e.status, "completed");
     const rec = e.steps[1].action;
@@ -96,14 +96,14 @@ describe("timeouts", () => {
         [2, "ok"],
       ],
     );
-    assert.equal(rec.attempt_log[0].error, "POST /reserve_stock timed out after 150ms");
+    assert.equal(rec.attempt_log[0].error, "POST /reserve_stock timed out after 1000ms");
     const calls = ledger.of(id).filter((c) => c.step === "reserve_stock");
     assert.equal(calls.length, 2);
     assert.equal(calls[1].replayed, true);
   });
 
   test("a step that times out on every attempt is compensated (it may have taken effect)", async () => {
-    const id = await run("timeout-always", (c) => (c.step === "reserve_stock" && c.kind === "action" ? { status: 503, delay: 600 } : {}));
+    const id = await run("timeout-always", (c) => (c.step === "reserve_stock" && c.kind === "action" ? { status: 503, delay: 1500 } : {}));
     const e = await settle(id);
     assert.equal(e.status, "compensated");
     assert.equal(e.steps[1].action.effect, "unknown");
