@@ -32,7 +32,9 @@ const MaxHealthReason = 256
 type HealthStatus struct {
 	// Status is HealthHealthy, HealthDegraded or HealthUnhealthy.
 	Status string `json:"status"`
-	// LastCheck is when the monitor last probed the service (RFC 3339, HealthTimeLayout).
+	// LastCheck is the time of the probe that gave this verdict (RFC 3339, HealthTimeLayout).
+	// An unchanged verdict is rewritten at least every heartbeat of the monitor, so an older
+	// one is stale (see Summary.Unhealthy).
 	LastCheck string `json:"last_check"`
 	// LatencyMs is how long the last probe took, to its answer or its failure.
 	LatencyMs int64 `json:"latency_ms"`
