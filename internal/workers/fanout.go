@@ -65,11 +65,18 @@ type FanoutDeadLetter struct {
 
 // ParseFanoutConfig decodes configuration JSON, refusing unknown fields.
 func ParseFanoutConfig(data []byte) (FanoutConfig, error) {
-	var cfg FanoutConfig
+	return decodeConfigStrict[FanoutConfig](data, "fan-out configuration")
+}
+
+// decodeConfigStrict decodes a program configuration, refusing unknown fields (a field the
+// program does not read is a mistake, not an extension).
+func decodeConfigStrict[T any](data []byte, what string) (T, error) {
+	var cfg T
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return FanoutConfig{}, fmt.Errorf("fan-out configuration: %w", err)
+		var zero T
+		return zero, fmt.Errorf("%s: %w", what, err)
 	}
 	return cfg, nil
 }

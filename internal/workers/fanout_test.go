@@ -8,6 +8,64 @@ import (
 	"testing"
 )
 
+// loadExample reads a program's documented example configuration with its strict parser.
+func loadExample[T any](t *testing.T, path string, parse func([]byte) (T, error)) T {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// checkExampleRoundTrip: the Go types carry exactly the example's JSON (no field lost or renamed).
+func checkExampleRoundTrip(t *testing.T, path string, cfg any) {
+	t.Helper()
+	raw, _ := os.ReadFile(path)
+	var want, got any
+	_ = json.Unmarshal(raw, &want)
+	out, _ := json.Marshal(cfg)
+	_ = json.Unmarshal(out, &got)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %s\nwant %s", out, raw)
+	}
+}
+
+// checkInvalidVectors: every configuration of a program's invalid-configs.json is refused by
+// the Go validation with a problem at the same path.
+func checkInvalidVectors[T any](t *testing.T, path string, parse func([]byte) (T, error), validate func(T) []ConfigProblem) {
+	t.Helper()
+	var v struct {
+		Invalid []struct {
+			Name   string          `json:"name"`
+			Config json.RawMessage `json:"config"`
+			Path   string          `json:"path"`
+		} `json:"invalid"`
+	}
+	readTestdata(t, path, &v)
+	if len(v.Invalid) < 10 {
+		t.Fatal("too few vectors")
+	}
+	for _, c := range v.Invalid {
+		cfg, err := parse(c.Config)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		ps := validate(cfg)
+		found := false
+		for _, p := range ps {
+			found = found || p.PathString() == c.Path
+		}
+		if !found {
+			t.Errorf("%s: problems %v, want one at %s", c.Name, ps, c.Path)
+		}
+	}
+}
+
 func readTestdata(t *testing.T, path string, v any) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
@@ -70,15 +128,7 @@ func TestTypeFilterVectors(t *testing.T) {
 
 func fanoutExample(t *testing.T) FanoutConfig {
 	t.Helper()
-	raw, err := os.ReadFile("fanout/testdata/config-example.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := ParseFanoutConfig(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return loadExample(t, "fanout/testdata/config-example.json", ParseFanoutConfig)
 }
 
 // TestFanoutExampleConfig: the documented example is valid, and the Go types carry exactly the
@@ -88,14 +138,7 @@ func TestFanoutExampleConfig(t *testing.T) {
 	if ps := ValidateFanoutConfig(cfg); len(ps) > 0 {
 		t.Fatalf("example configuration: %v", ps)
 	}
-	raw, _ := os.ReadFile("fanout/testdata/config-example.json")
-	var want, got any
-	_ = json.Unmarshal(raw, &want)
-	out, _ := json.Marshal(cfg)
-	_ = json.Unmarshal(out, &got)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("round trip:\n got %s\nwant %s", out, raw)
-	}
+	checkExampleRoundTrip(t, "fanout/testdata/config-example.json", cfg)
 	if _, err := ParseFanoutConfig([]byte(`{"version":1,"topic":"t","subscriptions":[],"extra":true}`)); err == nil || !strings.Contains(err.Error(), `unknown field "extra"`) {
 		t.Errorf("unknown field: %v", err)
 	}
@@ -104,28 +147,7 @@ func TestFanoutExampleConfig(t *testing.T) {
 // TestFanoutInvalidConfigVectors: every configuration the program refuses, Go refuses at the
 // same path.
 func TestFanoutInvalidConfigVectors(t *testing.T) {
-	var v struct {
-		Invalid []struct {
-			Name   string          `json:"name"`
-			Config json.RawMessage `json:"config"`
-			Path   string          `json:"path"`
-		} `json:"invalid"`
-	}
-	readTestdata(t, "fanout/testdata/invalid-configs.json", &v)
-	for _, c := range v.Invalid {
-		cfg, err := ParseFanoutConfig(c.Config)
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
-		}
-		ps := ValidateFanoutConfig(cfg)
-		found := false
-		for _, p := range ps {
-			found = found || p.PathString() == c.Path
-		}
-		if !found {
-			t.Errorf("%s: problems %v, want one at %s", c.Name, ps, c.Path)
-		}
-	}
+	checkInvalidVectors(t, "fanout/testdata/invalid-configs.json", ParseFanoutConfig, ValidateFanoutConfig)
 }
 
 func TestValidateFanoutConfig(t *testing.T) {
