@@ -397,6 +397,10 @@ func (v *monitorValidator) duration(text, dflt string, path ...any) (time.Durati
 	if text == "" {
 		text = dflt
 	}
+	if text == "" {
+		v.add(`is missing: set a duration such as "5m"`, path...)
+		return 0, false
+	}
 	d, err := ParseMonitorDuration(text)
 	if err != nil {
 		v.add(err.Error(), path...)

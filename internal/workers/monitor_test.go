@@ -203,7 +203,7 @@ func TestValidateMonitorConfig(t *testing.T) {
 			`alerts[0].for: "90s" must be a whole number of minutes from 1m to 1d: the monitor's cron trigger fires once a minute, so use e.g. "1m" or "5m"`,
 		}},
 		{"for missing", func(c *MonitorConfig) { c.Alerts[0].For = "" }, []string{
-			`alerts[0].for: "" is not a duration: write whole numbers with units ms, s, m, h or d, e.g. "30s", "5m" or "1h30m"`,
+			`alerts[0].for: is missing: set a duration such as "5m"`,
 		}},
 		{"min_requests on requests", func(c *MonitorConfig) { c.Alerts[2].MinRequests = intp(5) }, []string{
 			"alerts[2].min_requests: applies to error_rate and p99_latency_ms conditions only: remove it (a requests condition counts every request)",

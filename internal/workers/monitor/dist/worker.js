@@ -176,6 +176,7 @@ var fail = (field, message) => {
 var q = (v) => JSON.stringify(v);
 function duration(v, field, dflt) {
   if (v === void 0 || v === null) v = dflt;
+  if (v === void 0) fail(field, 'is missing: set a duration such as "5m"');
   try {
     return parseDuration(v);
   } catch (err) {

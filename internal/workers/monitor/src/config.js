@@ -55,6 +55,7 @@ const q = (v) => JSON.stringify(v);
 
 function duration(v, field, dflt) {
   if (v === undefined || v === null) v = dflt;
+  if (v === undefined) fail(field, 'is missing: set a duration such as "5m"');
   try {
     return parseDuration(v);
   } catch (err) {
