@@ -6,6 +6,14 @@
 // JSON document described by entry.v1.schema.json (see [EntrySchema]) and its
 // KV metadata is a [Summary], small enough to list and filter entries without
 // reading their values.
+//
+// Two writers share an entry. Terraform owns the document and rewrites it
+// whole; a monitor Worker owns one field, health_status (a [HealthStatus],
+// mirrored as a [HealthSummary] in the KV metadata), and updates it by
+// read-modify-write, leaving every other field as it found it. health_status
+// is an additive revision of schema version 1: readers that predate it ignore
+// it, as every v1 reader must ignore fields it does not know, so
+// $schema_version stays 1.
 package registry
 
 import (
@@ -89,7 +97,8 @@ func CheckEndpoint(u string) error {
 	return nil
 }
 
-// Health describes how to probe a service.
+// Health describes how to probe a service (Terraform's configuration; the
+// result of probing is HealthStatus).
 type Health struct {
 	Path         string `json:"path"`
 	ExpectStatus int64  `json:"expect_status,omitempty"`
@@ -108,6 +117,7 @@ type Entry struct {
 	Schema        string            `json:"schema,omitempty"`
 	Dependencies  []string          `json:"dependencies,omitempty"`
 	Health        *Health           `json:"health,omitempty"`
+	HealthStatus  *HealthStatus     `json:"health_status,omitempty"`
 	Tags          []string          `json:"tags,omitempty"`
 	Metadata      map[string]string `json:"metadata,omitempty"`
 	Details       map[string]string `json:"details,omitempty"`
@@ -126,6 +136,9 @@ type Summary struct {
 	Schema   string            `json:"schema,omitempty"`
 	Tags     []string          `json:"tags,omitempty"`
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// HealthStatus is the monitor's verdict, so discovery can skip unhealthy
+	// services from a listing alone.
+	HealthStatus *HealthSummary `json:"health_status,omitempty"`
 }
 
 // Summary returns the KV metadata of e. Empty $id and $type get the same
@@ -133,29 +146,43 @@ type Summary struct {
 func (e Entry) Summary() Summary {
 	e = e.withDefaults()
 	return Summary{
-		ID:       e.ID,
-		Type:     e.Type,
-		Name:     e.Name,
-		Version:  e.Version,
-		Service:  e.Service,
-		Endpoint: e.Endpoint,
-		Schema:   e.Schema,
-		Tags:     cloneStrings(e.Tags),
-		Metadata: cloneMap(e.Metadata),
+		ID:           e.ID,
+		Type:         e.Type,
+		Name:         e.Name,
+		Version:      e.Version,
+		Service:      e.Service,
+		Endpoint:     e.Endpoint,
+		Schema:       e.Schema,
+		Tags:         cloneStrings(e.Tags),
+		Metadata:     cloneMap(e.Metadata),
+		HealthStatus: e.HealthStatus.Summary(),
 	}
 }
 
 // EncodeSummary serializes s as KV metadata, failing when it is over
-// MaxMetadataBytes.
+// MaxMetadataBytes. A summary without a health status must leave room for the
+// largest one a monitor writes (MaxHealthSummary), so that recording health
+// never pushes a key over the limit: such a summary is measured as if it had it.
 func EncodeSummary(s Summary) ([]byte, error) {
 	b, err := marshal(s)
 	if err != nil {
 		return nil, err
 	}
-	if len(b) <= MaxMetadataBytes {
+	size := func(s Summary) int {
+		if s.HealthStatus == nil {
+			s.HealthStatus = &MaxHealthSummary
+		}
+		m, _ := marshal(s)
+		return len(m)
+	}
+	n := size(s)
+	if n <= MaxMetadataBytes {
 		return b, nil
 	}
-	prefix := fmt.Sprintf("registry entry metadata is %d bytes, over Workers KV's %d-byte metadata limit", len(b), MaxMetadataBytes)
+	prefix := fmt.Sprintf("registry entry metadata is %d bytes, over Workers KV's %d-byte metadata limit", n, MaxMetadataBytes)
+	if s.HealthStatus == nil {
+		prefix = fmt.Sprintf("registry entry metadata is %d bytes with room for the monitor's health status, over Workers KV's %d-byte metadata limit", n, MaxMetadataBytes)
+	}
 
 	type field struct {
 		key  string
@@ -180,7 +207,7 @@ func EncodeSummary(s Summary) ([]byte, error) {
 	for _, f := range fields {
 		delete(trial.Metadata, f.key)
 		moved = append(moved, fmt.Sprintf("%s: %d bytes", f.key, f.size))
-		if tb, err := marshal(trial); err == nil && len(tb) <= MaxMetadataBytes {
+		if size(trial) <= MaxMetadataBytes {
 			fits = true
 			break
 		}
@@ -271,6 +298,11 @@ func (e Entry) validate() error {
 		}
 		if h.Timeout != "" && !durationPattern.MatchString(h.Timeout) {
 			return fmt.Errorf(`health timeout %q must be a duration such as "5s" or "500ms"`, h.Timeout)
+		}
+	}
+	if h := e.HealthStatus; h != nil {
+		if err := h.validate(); err != nil {
+			return err
 		}
 	}
 	if !timestampPattern.MatchString(e.UpdatedAt) {

@@ -259,19 +259,38 @@ func TestSummary(t *testing.T) {
 
 func TestEncodeSummaryLimit(t *testing.T) {
 	base := Summary{ID: "https://services.do/A", Type: "Service", Name: "A", Version: "1.0.0"}
-	baseLen := len(mustJSON(t, base))
+	// A summary without a health status is measured with room for the largest one.
+	reserved := func(s Summary) int {
+		s.HealthStatus = &MaxHealthSummary
+		return len(mustJSON(t, s))
+	}
+	if r := reserved(base) - len(mustJSON(t, base)); r != len(`,"health_status":{"status":"unhealthy","last_check":"2006-01-02T15:04:05.000Z"}`) {
+		t.Fatalf("reserve = %d bytes", r)
+	}
+	baseLen := reserved(base)
 
-	// Exactly at the limit is fine.
+	// Exactly at the limit (with the reserve) is fine.
 	s := base
 	s.Metadata = map[string]string{"k": strings.Repeat("v", MaxMetadataBytes-baseLen-len(`,"metadata":{"k":""}`))}
 	b, err := EncodeSummary(s)
-	if err != nil || len(b) != MaxMetadataBytes {
+	if err != nil || reserved(s) != MaxMetadataBytes || string(b) != string(mustJSON(t, s)) {
 		t.Fatalf("at limit: %d bytes, %v", len(b), err)
+	}
+	// The same summary carrying a real health status is measured as it is.
+	withHealth := s
+	withHealth.HealthStatus = &HealthSummary{Status: HealthHealthy, LastCheck: "2026-08-01T12:00:00.000Z"}
+	if b, err := EncodeSummary(withHealth); err != nil || len(b) != MaxMetadataBytes-2 {
+		t.Fatalf("at limit with a health status: %d bytes, %v", len(b), err)
 	}
 	s.Metadata["k"] += "v"
 	if _, err := EncodeSummary(s); err == nil ||
-		err.Error() != fmt.Sprintf("registry entry metadata is 1025 bytes, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (k: %d bytes) into details, which is kept in the value only", len(s.Metadata["k"])+6) {
+		err.Error() != fmt.Sprintf("registry entry metadata is 1025 bytes with room for the monitor's health status, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (k: %d bytes) into details, which is kept in the value only", len(s.Metadata["k"])+6) {
 		t.Errorf("just over limit: %v", err)
+	}
+	withHealth.Metadata = map[string]string{"k": s.Metadata["k"] + "vv"}
+	if _, err := EncodeSummary(withHealth); err == nil ||
+		err.Error() != fmt.Sprintf("registry entry metadata is 1025 bytes, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (k: %d bytes) into details, which is kept in the value only", len(withHealth.Metadata["k"])+6) {
+		t.Errorf("just over limit with a health status: %v", err)
 	}
 
 	// a: 400 bytes, b: 300 bytes, c: 250 bytes, d: 10 bytes ("key":"value" as serialized).
@@ -282,12 +301,12 @@ func TestEncodeSummaryLimit(t *testing.T) {
 		"c": strings.Repeat("z", 250-6),
 		"d": strings.Repeat("w", 10-6),
 	}
-	total := len(mustJSON(t, s))
+	total := reserved(s)
 	if total <= MaxMetadataBytes {
 		t.Fatalf("test summary is only %d bytes", total)
 	}
 	_, err = EncodeSummary(s)
-	want := fmt.Sprintf("registry entry metadata is %d bytes, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (a: 400 bytes) into details, which is kept in the value only", total)
+	want := fmt.Sprintf("registry entry metadata is %d bytes with room for the monitor's health status, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (a: 400 bytes) into details, which is kept in the value only", total)
 	if err == nil || err.Error() != want {
 		t.Errorf("over limit:\n got %v\nwant %s", err, want)
 	}
@@ -295,9 +314,9 @@ func TestEncodeSummaryLimit(t *testing.T) {
 	// Needs two fields moved.
 	s.Metadata["e"] = strings.Repeat("q", 500-6)
 	s.Metadata["b"] = strings.Repeat("y", 350-6)
-	total = len(mustJSON(t, s))
+	total = reserved(s)
 	_, err = EncodeSummary(s)
-	want = fmt.Sprintf("registry entry metadata is %d bytes, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (e: 500 bytes, a: 400 bytes) into details, which is kept in the value only", total)
+	want = fmt.Sprintf("registry entry metadata is %d bytes with room for the monitor's health status, over Workers KV's 1024-byte metadata limit: move the largest metadata fields (e: 500 bytes, a: 400 bytes) into details, which is kept in the value only", total)
 	if err == nil || err.Error() != want {
 		t.Errorf("over limit (two fields):\n got %v\nwant %s", err, want)
 	}
@@ -306,15 +325,15 @@ func TestEncodeSummaryLimit(t *testing.T) {
 	s = base
 	s.Tags = []string{strings.Repeat("t", 1100)}
 	s.Metadata = map[string]string{"team": "x"}
-	total = len(mustJSON(t, s))
+	total = reserved(s)
 	_, err = EncodeSummary(s)
-	want = fmt.Sprintf("registry entry metadata is %d bytes, over Workers KV's 1024-byte metadata limit: move the metadata fields (team: 10 bytes) into details, which is kept in the value only, and shorten the tags, endpoint or schema", total)
+	want = fmt.Sprintf("registry entry metadata is %d bytes with room for the monitor's health status, over Workers KV's 1024-byte metadata limit: move the metadata fields (team: 10 bytes) into details, which is kept in the value only, and shorten the tags, endpoint or schema", total)
 	if err == nil || err.Error() != want {
 		t.Errorf("over limit (tags):\n got %v\nwant %s", err, want)
 	}
 	s.Metadata = nil
 	_, err = EncodeSummary(s)
-	want = fmt.Sprintf("registry entry metadata is %d bytes, over Workers KV's 1024-byte metadata limit: shorten the tags, endpoint or schema", total-len(`,"metadata":{"team":"x"}`))
+	want = fmt.Sprintf("registry entry metadata is %d bytes with room for the monitor's health status, over Workers KV's 1024-byte metadata limit: shorten the tags, endpoint or schema", total-len(`,"metadata":{"team":"x"}`))
 	if err == nil || err.Error() != want {
 		t.Errorf("over limit (no metadata):\n got %v\nwant %s", err, want)
 	}

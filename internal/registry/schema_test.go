@@ -25,7 +25,7 @@ var annotations = map[string]bool{
 var validators = map[string]bool{
 	"type": true, "required": true, "properties": true, "additionalProperties": true,
 	"pattern": true, "const": true, "items": true, "enum": true,
-	"minLength": true, "minimum": true, "maximum": true,
+	"minLength": true, "maxLength": true, "minimum": true, "maximum": true,
 }
 
 func loadSchema(t *testing.T) map[string]any {
@@ -93,6 +93,9 @@ func validate(s map[string]any, doc any, path string) []string {
 		}
 		if n, ok := s["minLength"].(float64); ok && utf8.RuneCountInString(d) < int(n) {
 			fail("%q is shorter than %v", d, n)
+		}
+		if n, ok := s["maxLength"].(float64); ok && utf8.RuneCountInString(d) > int(n) {
+			fail("is longer than %v", n)
 		}
 	case json.Number:
 		f, _ := d.Float64()
@@ -209,7 +212,7 @@ func TestSchemaHeader(t *testing.T) {
 }
 
 // TestSchemaMatchesStructs: the schema's properties are exactly Entry's (and
-// Health's) JSON fields, and "required" is exactly the fields without omitempty.
+// Health's and HealthStatus's) JSON fields, and "required" is exactly the fields without omitempty.
 func TestSchemaMatchesStructs(t *testing.T) {
 	s := loadSchema(t)
 	check := func(where string, schema map[string]any, typ reflect.Type) {
@@ -245,6 +248,7 @@ func TestSchemaMatchesStructs(t *testing.T) {
 	}
 	check("entry", s, reflect.TypeOf(Entry{}))
 	check("health", s["properties"].(map[string]any)["health"].(map[string]any), reflect.TypeOf(Health{}))
+	check("health_status", s["properties"].(map[string]any)["health_status"].(map[string]any), reflect.TypeOf(HealthStatus{}))
 }
 
 func TestSchemaPatternsMatchCode(t *testing.T) {
@@ -263,6 +267,7 @@ func TestSchemaPatternsMatchCode(t *testing.T) {
 		{pattern("updated_at"), timestampPattern.String()},
 		{pattern("health", "timeout"), durationPattern.String()},
 		{pattern("$id"), absURIPattern.String()},
+		{pattern("health_status", "last_check"), timestampPattern.String()},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("schema pattern %s, code uses %s", tt.got, tt.want)
@@ -304,6 +309,17 @@ func TestEncodedEntriesValidate(t *testing.T) {
 	e.Description = "ünïcode \"quoted\" <html>"
 	e.Dependencies = []string{"AuthService"}
 	entries["long name"] = e
+	for _, status := range []string{HealthHealthy, HealthDegraded, HealthUnhealthy} {
+		e = fullEntry()
+		e.HealthStatus = &HealthStatus{Status: status, LastCheck: "2026-08-01T12:00:00.000Z", LatencyMs: 12, ConsecutiveFailures: 2, Reason: "status 503, want 200", Monitor: "platform-monitor"}
+		entries["health "+status] = e
+	}
+	e = minimalEntry()
+	e.HealthStatus = &HealthStatus{Status: HealthHealthy, LastCheck: "2026-08-01T12:00:00Z"}
+	entries["minimal health"] = e
+	e = minimalEntry()
+	e.HealthStatus = &HealthStatus{Status: HealthDegraded, LastCheck: "2026-08-01T12:00:00.000Z", Reason: strings.Repeat("é", MaxHealthReason)}
+	entries["longest reason"] = e
 
 	for name, e := range entries {
 		b, err := e.Encode()
@@ -321,7 +337,9 @@ func TestEncodedEntriesValidate(t *testing.T) {
 // vacuous: broken documents must fail.
 func TestSchemaRejects(t *testing.T) {
 	s := loadSchema(t)
-	good, err := fullEntry().Encode()
+	withStatus := fullEntry()
+	withStatus.HealthStatus = &HealthStatus{Status: HealthUnhealthy, LastCheck: "2026-08-01T12:00:00.000Z", LatencyMs: 5000, ConsecutiveFailures: 3, Reason: "timed out after 5000 ms"}
+	good, err := withStatus.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,6 +364,15 @@ func TestSchemaRejects(t *testing.T) {
 		{"health status", func(m map[string]any) { m["health"].(map[string]any)["expect_status"] = json.Number("600") }, `#/health/expect_status: 600 is above 599`},
 		{"health path", func(m map[string]any) { m["health"].(map[string]any)["path"] = "health" }, `#/health/path: "health" does not match ^/`},
 		{"updated_at", func(m map[string]any) { m["updated_at"] = "yesterday" }, `#/updated_at: "yesterday" does not match`},
+		{"health_status state", func(m map[string]any) { m["health_status"].(map[string]any)["status"] = "down" }, `#/health_status/status: down is not one of [healthy degraded unhealthy]`},
+		{"health_status latency", func(m map[string]any) { m["health_status"].(map[string]any)["latency_ms"] = json.Number("-1") }, `#/health_status/latency_ms: -1 is below 0`},
+		{"health_status fractional failures", func(m map[string]any) {
+			m["health_status"].(map[string]any)["consecutive_failures"] = json.Number("1.5")
+		}, `#/health_status/consecutive_failures: is json.Number, want integer`},
+		{"health_status missing last_check", func(m map[string]any) { delete(m["health_status"].(map[string]any), "last_check") }, `#/health_status: missing required property "last_check"`},
+		{"health_status extra", func(m map[string]any) { m["health_status"].(map[string]any)["latency"] = "fast" }, `#/health_status: additional property "latency" is not allowed`},
+		{"health_status reason too long", func(m map[string]any) { m["health_status"].(map[string]any)["reason"] = strings.Repeat("x", 257) }, `#/health_status/reason: is longer than 256`},
+		{"health_status last_check", func(m map[string]any) { m["health_status"].(map[string]any)["last_check"] = "now" }, `#/health_status/last_check: "now" does not match`},
 	}
 	for _, tt := range tests {
 		doc := decodeDoc(t, good).(map[string]any)
