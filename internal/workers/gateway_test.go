@@ -29,7 +29,9 @@ func TestGatewayModuleIsTheBundle(t *testing.T) {
 	}
 }
 
-func readTestdata(t *testing.T, name string, v any) {
+// readGatewayTestdata decodes a gateway vector file strictly: a field the Go types do not know
+// means the JS and Go sides disagree.
+func readGatewayTestdata(t *testing.T, name string, v any) {
 	t.Helper()
 	data, err := os.ReadFile("gateway/testdata/" + name)
 	if err != nil {
@@ -49,7 +51,7 @@ func TestHashGatewayAPIKeyVectors(t *testing.T) {
 		Algorithm   string `json:"algorithm"`
 		Vectors     []struct{ ID, Key, Salt, Hash string }
 	}
-	readTestdata(t, "api-key-vectors.json", &file)
+	readGatewayTestdata(t, "api-key-vectors.json", &file)
 	if file.Algorithm != GatewayAPIKeyAlgorithm || len(file.Vectors) < 3 {
 		t.Fatalf("vectors are for %q (%d of them)", file.Algorithm, len(file.Vectors))
 	}
@@ -132,7 +134,7 @@ func TestGatewayPatternVectors(t *testing.T) {
 		Invalid     []string
 		Precedence  []string
 	}
-	readTestdata(t, "patterns.json", &file)
+	readGatewayTestdata(t, "patterns.json", &file)
 	for _, v := range file.Valid {
 		p, err := parseGatewayPattern(v.Pattern)
 		if err != nil || p.shape != v.Shape {
@@ -160,7 +162,7 @@ func TestGatewayPatternVectors(t *testing.T) {
 
 func TestGatewayExampleConfigIsValidAndRoundTrips(t *testing.T) {
 	var cfg GatewayConfig
-	readTestdata(t, "config-example.json", &cfg)
+	readGatewayTestdata(t, "config-example.json", &cfg)
 	if problems := ValidateGatewayConfig(cfg); len(problems) > 0 {
 		t.Fatalf("the documented example is invalid: %v", problems)
 	}
