@@ -258,6 +258,20 @@ func (r *registryEntryResource) write(ctx context.Context, m *registryEntryModel
 	registryID := m.RegistryID.ValueString()
 	e := m.entry(time.Now().UTC().Format(time.RFC3339))
 	key := registry.Key(e.Name, e.Version)
+	// Two resources declaring the same name and version must not both believe they created it.
+	unlock := r.data.lock("registry/" + registryID + "/" + key)
+	defer unlock()
+	if !create {
+		// health_status belongs to the monitor (servicesdo_monitor), not to the configuration:
+		// an update carries the monitor's last verdict over instead of erasing it.
+		if existing, err := r.data.client.GetKVValue(ctx, registryID, key); err == nil {
+			if old, decodeErr := registry.Decode(existing); decodeErr == nil {
+				e.HealthStatus = old.HealthStatus
+			}
+		} else if !cloudflare.IsNotFound(err) {
+			return err
+		}
+	}
 	summary, err := registry.EncodeSummary(e.Summary())
 	if err != nil {
 		return err
@@ -266,9 +280,6 @@ func (r *registryEntryResource) write(ctx context.Context, m *registryEntryModel
 	if err != nil {
 		return err
 	}
-	// Two resources declaring the same name and version must not both believe they created it.
-	unlock := r.data.lock("registry/" + registryID + "/" + key)
-	defer unlock()
 	if create {
 		if _, err := r.data.client.GetKVNamespace(ctx, registryID); cloudflare.IsNotFound(err) {
 			return fmt.Errorf("registry_id %q is not a KV namespace of account %s: create it (servicesdo_kv_namespace) or fix the id", registryID, r.data.client.AccountID())

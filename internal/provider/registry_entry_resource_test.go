@@ -197,6 +197,84 @@ resource "servicesdo_registry_entry" "test" {
 	})
 }
 
+// The monitor owns health_status: its verdict written beside the entry is not drift, and an
+// update of the entry keeps it instead of erasing it.
+func TestAccRegistryEntry_keepsMonitorHealthStatus(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	ns := edge.registryNamespace(t)
+	config := func(endpoint string) string {
+		return edge.registryConfig(ns, fmt.Sprintf(`
+resource "servicesdo_registry_entry" "test" {
+  name     = "Carts"
+  version  = "1.0.0"
+  endpoint = %q
+  health   = { path = "/health" }
+}
+`, endpoint))
+	}
+	key := registry.Key("Carts", "1.0.0")
+	verdict := &registry.HealthStatus{Status: "unhealthy", LastCheck: "2030-01-02T03:04:05.000Z", LatencyMs: 5000, ConsecutiveFailures: 3, Reason: "timeout", Monitor: "platform-monitor"}
+	monitorWrites := func() {
+		raw, err := edge.client.GetKVValue(context.Background(), ns, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := registry.Decode(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.HealthStatus = verdict
+		value, err := e.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		summary, err := registry.EncodeSummary(e.Summary())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := edge.client.PutKVValue(context.Background(), ns, key, value, summary); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept := func(*terraform.State) error {
+		raw, err := edge.client.GetKVValue(context.Background(), ns, key)
+		if err != nil {
+			return err
+		}
+		e, err := registry.Decode(raw)
+		if err != nil {
+			return err
+		}
+		if e.Endpoint != "https://carts-v2.example.com" || e.HealthStatus == nil || *e.HealthStatus != *verdict {
+			return fmt.Errorf("after the update the entry is %s: the monitor's health_status must be kept", raw)
+		}
+		keys, err := edge.client.ListKVKeys(context.Background(), ns, "service:")
+		if err != nil || len(keys) != 1 || !strings.Contains(string(keys[0].Metadata), `"unhealthy"`) {
+			return fmt.Errorf("the KV metadata summary lost the health status: %v %v", keys, err)
+		}
+		return nil
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: config("https://carts.example.com")},
+			{
+				PreConfig:        monitorWrites,
+				Config:           config("https://carts.example.com"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+			},
+			{
+				Config: config("https://carts-v2.example.com"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(regAddress, plancheck.ResourceActionUpdate),
+				}},
+				Check: kept,
+			},
+		},
+	})
+}
+
 func TestAccRegistryEntry_errors(t *testing.T) {
 	t.Parallel()
 	edge := newTestEdge(t)
