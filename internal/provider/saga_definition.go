@@ -147,7 +147,7 @@ func validateDefinition(def workers.SagaDefinition, diags *diag.Diagnostics) {
 func fromDefinition(ctx context.Context, d workers.SagaDefinition, services map[string]string) ([]sagaStepModel, types.String, types.String, error) {
 	norm := d.Normalize()
 	pivot, retention := types.StringNull(), types.StringNull()
-	if d.PivotStep != "" && (len(d.Steps) == 0 || d.PivotStep != d.Steps[len(d.Steps)-1].Name) {
+	if d.PivotStep != "" {
 		pivot = types.StringValue(d.PivotStep)
 	}
 	if norm.Retention != workers.SagaDefaultRetention {

@@ -383,7 +383,7 @@ func (r *sagaResource) fill(ctx context.Context, m *sagaModel) error {
 	}
 	m.URL = types.StringValue("")
 	if m.WorkersDev.ValueBool() {
-		sub, err := r.data.client.GetAccountSubdomain(ctx)
+		sub, err := r.data.accountSubdomain(ctx)
 		if err != nil {
 			return err
 		}
