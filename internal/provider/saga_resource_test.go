@@ -302,3 +302,52 @@ data "servicesdo_saga_execution" "bad" {
 		},
 	})
 }
+
+// Bad definitions are refused at plan time, each on its attribute with the rule and the fix.
+func TestAccSaga_planTimeErrors(t *testing.T) {
+	edge := newTestEdge(t)
+	config := func(steps, extra string) string {
+		return edge.providerBlock("") + sagaParticipant("orders", "plan-orders", "http://ledger.invalid") + fmt.Sprintf(`
+resource "servicesdo_saga" "bad" {
+  name       = "plan-saga"
+  api_key_wo = "k"
+  steps      = [%s]
+  %s
+}
+`, steps, extra)
+	}
+	step := func(name, service, path, body, retry string) string {
+		return fmt.Sprintf(`{
+      name    = %q
+      service = %s
+      action  = { method = "POST", path = %q%s }
+      %s
+    },`, name, service, path, body, retry)
+	}
+	orders := "servicesdo_service.orders.name"
+	cases := []struct {
+		name, steps, extra, want string
+	}{
+		{"unknown step reference", step("reserve", orders, "/o", `, body = jsonencode({ id = "{{steps.nope.output.id}}" })`, ""), "",
+			`steps[0].action.body.id: {{steps.nope.output.id}} refers to "nope", which is not a step of this saga (steps: reserve)`},
+		{"duplicate step names", step("reserve", orders, "/o", "", "") + step("reserve", orders, "/p", "", ""), "",
+			`steps[1].name: step name "reserve" is already used by steps[0]: step names must be unique, rename one of them`},
+		{"pivot not a step", step("reserve", orders, "/o", "", ""), `pivot_step = "ship"`,
+			`pivot_step: "ship" is not a step of this saga (steps: reserve): name one of them`},
+		{"unknown service", step("reserve", `"no-such-worker"`, "/o", "", ""), "",
+			`steps[0].service: "no-such-worker" is not a Worker of this account nor a servicesdo_service of this configuration`},
+		{"retry attempts below 1", step("reserve", orders, "/o", "", "retry = { attempts = 0 }"), "",
+			`steps[0].retry.attempts: must be at least 1 (the first call counts as an attempt), got 0`},
+		{"template syntax", step("reserve", orders, "/o/{{input.id", "", ""), "",
+			`steps[0].action.path: unclosed template at "{{input.id": close it with "}}"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resource.UnitTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testProviders,
+				TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+				Steps:                    []resource.TestStep{{Config: config(c.steps, c.extra), PlanOnly: true, ExpectError: expectError(c.want)}},
+			})
+		})
+	}
+}
