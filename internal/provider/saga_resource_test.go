@@ -229,7 +229,7 @@ func TestAccSaga_endToEnd(t *testing.T) {
 			},
 			{
 				// The data source reads both executions through the Workflows API.
-				Config: sagaConfig(edge, prefix, ledgerSrv.URL, "/shipments", "") + fmt.Sprintf(`
+				Config: sagaConfig(edge, prefix, ledgerSrv.URL, "/shipments", "") + `
 data "servicesdo_saga_execution" "ok" {
   saga            = servicesdo_saga.checkout.name
   idempotency_key = "order-ok"
@@ -238,7 +238,7 @@ data "servicesdo_saga_execution" "bad" {
   saga            = servicesdo_saga.checkout.name
   idempotency_key = "order-bad"
 }
-`),
+`,
 				Check: resource.ComposeTestCheckFunc(
 					resource.TestCheckResourceAttr("data.servicesdo_saga_execution.ok", "status", "completed"),
 					resource.TestCheckResourceAttr("data.servicesdo_saga_execution.ok", "engine_status", "complete"),

@@ -328,7 +328,7 @@ func (s *Workflows) triggered(name string) {
 	_ = s.cfg.Store.Update(func(tx *api.Tx) error {
 		wf, err := workflowByName(tx, name)
 		if err != nil {
-			return nil
+			return err // deleted meanwhile: nothing to record
 		}
 		wf.TriggeredOn = &now
 		return tx.Put(bucketWorkflows, name, wf)
