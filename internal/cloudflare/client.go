@@ -18,6 +18,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/r2"
 	"github.com/cloudflare/cloudflare-go/v7/user"
 	"github.com/cloudflare/cloudflare-go/v7/workers"
+	"github.com/cloudflare/cloudflare-go/v7/workflows"
 	"github.com/cloudflare/cloudflare-go/v7/zones"
 )
 
@@ -74,6 +75,7 @@ type API interface {
 	GetZone(ctx context.Context, zoneID string) (Zone, error)
 
 	WorkersAPI
+	WorkflowsAPI
 }
 
 // Client implements API over cloudflare-go/v7.
@@ -86,6 +88,7 @@ type Client struct {
 	workers        *workers.WorkerService
 	durableObjects *durable_objects.DurableObjectService
 	zones          *zones.ZoneService
+	workflows      *workflows.WorkflowService
 }
 
 var _ API = (*Client)(nil)
@@ -158,6 +161,7 @@ func New(cfg Config) (*Client, error) {
 		workers:        workers.NewWorkerService(opts...),
 		durableObjects: durable_objects.NewDurableObjectService(opts...),
 		zones:          zones.NewZoneService(opts...),
+		workflows:      workflows.NewWorkflowService(opts...),
 	}, nil
 }
 

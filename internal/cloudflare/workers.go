@@ -73,6 +73,7 @@ const (
 	BindingDurableObject = "durable_object_namespace"
 	BindingService       = "service"
 	BindingRateLimit     = "ratelimit"
+	BindingWorkflow      = "workflow"
 )
 
 // Binding is one binding in the API's JSON shape; which fields apply depends on Type.
@@ -98,6 +99,9 @@ type Binding struct {
 	Environment string `json:"environment,omitempty"`
 	// Simple is the limit of a ratelimit binding.
 	Simple *RateLimit `json:"simple,omitempty"`
+	// WorkflowName is the Workflow of a workflow binding (ClassName and ScriptName say what
+	// runs it).
+	WorkflowName string `json:"workflow_name,omitempty"`
 }
 
 // RateLimit is a ratelimit binding's limit: Limit requests per Period seconds (10 or 60).

@@ -29,6 +29,7 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/r2"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/tokens"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/workers"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/workflows"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/zones"
 )
 
@@ -96,6 +97,7 @@ type Server struct {
 	cfg       Config
 	store     *api.Store
 	workers   *workers.Workers
+	workflows *workflows.Workflows
 	analytics *analytics.Recorder
 }
 
@@ -119,10 +121,11 @@ func New(cfg Config) (*Server, error) {
 	r2s := r2.New(store, cfg.Now)
 	wk := workers.New(workers.Config{
 		Store: store, Now: cfg.Now, Zones: cfg.Zones,
-		Targets: workers.Targets{"kv_namespace": kv.CheckBinding, "r2_bucket": r2.CheckBinding},
+		Targets: workers.Targets{"kv_namespace": kv.CheckBinding, "r2_bucket": r2.CheckBinding, "workflow": workflows.CheckBinding},
 	})
-	s := &Server{Server: srv, cfg: cfg, store: store, workers: wk, analytics: analytics.NewRecorder(analytics.Options{Now: cfg.Now})}
-	srv.Register(tokens.Routes(), zones.New(cfg.AccountID, cfg.Zones).Routes(), kvs.Routes(), r2s.Routes(), wk.Routes(), []api.Route{
+	wfs := workflows.New(workflows.Config{Store: store, Now: cfg.Now, ScriptExists: wk.ScriptExists})
+	s := &Server{Server: srv, cfg: cfg, store: store, workers: wk, workflows: wfs, analytics: analytics.NewRecorder(analytics.Options{Now: cfg.Now})}
+	srv.Register(tokens.Routes(), zones.New(cfg.AccountID, cfg.Zones).Routes(), kvs.Routes(), r2s.Routes(), wk.Routes(), wfs.Routes(), []api.Route{
 		{Pattern: "POST /graphql", Handle: api.Handler(s.analytics.Handler(cfg.AccountID))},
 	})
 	subdomain := cfg.WorkersSubdomain
@@ -181,9 +184,23 @@ func (s *Server) Store() *Store { return s.store }
 // AccountID is the account the API serves.
 func (s *Server) AccountID() string { return s.cfg.AccountID }
 
-// Snapshot is what the edge serves now: every deployed script, route and custom domain, and
-// the workers.dev subdomain, read in one transaction.
-func (s *Server) Snapshot() (deploy.Snapshot, error) { return s.workers.Snapshot() }
+// Snapshot is what the edge serves now: every deployed script, route and custom domain, the
+// workers.dev subdomain and the Workflows, read in one transaction.
+func (s *Server) Snapshot() (deploy.Snapshot, error) {
+	var snap deploy.Snapshot
+	err := s.store.View(func(tx *api.Tx) (err error) {
+		if snap, err = s.workers.SnapshotTx(tx); err != nil {
+			return err
+		}
+		snap.Workflows, err = workflows.Deployed(tx)
+		return err
+	})
+	return snap, err
+}
+
+// DriveWorkflows serves the Workflows instances API through e (the Workers runtime, which
+// runs the instances) until the returned function is called.
+func (s *Server) DriveWorkflows(e workflows.Engine) (stop func()) { return s.workflows.SetEngine(e) }
 
 // ValidateUploads makes every upload load in v (the Workers runtime) before it is
 // acknowledged, until the returned function is called.

@@ -223,6 +223,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 		NewR2BucketResource,
 		NewServiceResource,
 		NewRegistryEntryResource,
+		NewSagaResource,
 	}
 }
 
@@ -230,6 +231,7 @@ func (p *servicesdoProvider) DataSources(_ context.Context) []func() datasource.
 	return []func() datasource.DataSource{
 		NewServiceDiscoveryDataSource,
 		NewRegistryDataSource,
+		NewSagaExecutionDataSource,
 	}
 }
 

@@ -15,6 +15,16 @@ type Snapshot struct {
 	// WorkersSubdomain is the account's workers.dev subdomain ("" when none is registered):
 	// <script>.<subdomain>.workers.dev reaches a script with WorkersDev on.
 	WorkersSubdomain string `json:"workersSubdomain,omitempty"`
+	// Workflows are the account's Workflows (the workflows product): each runs its class in
+	// the Worker of its script, whether or not a Worker binds to it.
+	Workflows []Workflow `json:"workflows,omitempty"`
+}
+
+// Workflow is a Workflow of the account: its name and the class and script that run it.
+type Workflow struct {
+	Name       string `json:"name"`
+	ClassName  string `json:"className"`
+	ScriptName string `json:"scriptName"`
 }
 
 // Script is one deployed Worker script.

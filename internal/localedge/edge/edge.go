@@ -53,6 +53,7 @@ type Edge struct {
 	applies        atomic.Int64
 	stopFollow     func()
 	stopValidating func()
+	stopWorkflows  func()
 	cronsChanged   chan struct{}
 }
 
@@ -91,6 +92,7 @@ func Start(ctx context.Context, cfg Config) (*Edge, error) {
 		return nil, err
 	}
 	e.stopValidating = cfg.API.ValidateUploads(rt.Validate)
+	e.stopWorkflows = cfg.API.DriveWorkflows(rt.Workflows)
 	e.wg.Add(2)
 	go e.syncLoop()
 	go e.runCrons()
@@ -139,10 +141,12 @@ func (e *Edge) Applies() int64 { return e.applies.Load() }
 // the x-servicesdo-script header), for diagnostics and benchmarks.
 func (e *Edge) RuntimeAddress() string { return e.rt.Address() }
 
-// Close stops following changes, running crons and validating uploads, and stops the runtime.
+// Close stops following changes, running crons, validating uploads and serving Workflow
+// instances, and stops the runtime.
 func (e *Edge) Close() error {
 	e.stopFollow()
 	e.stopValidating()
+	e.stopWorkflows()
 	close(e.done)
 	e.wg.Wait()
 	return e.rt.Close()

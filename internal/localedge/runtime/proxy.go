@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"strings"
 	"sync"
 	"time"
 )
@@ -46,6 +47,7 @@ type front struct {
 	mu      sync.Mutex
 	current *backend
 	gate    chan struct{} // closed once the previous instance is idle; nil when open
+	held    chan struct{} // the gate of a hold (see hold), closed by the next switch or release
 }
 
 func newFront(drain time.Duration) (*front, error) {
@@ -72,10 +74,50 @@ func newFront(drain time.Duration) (*front, error) {
 	return f, nil
 }
 
+// hold makes new requests wait (until switchTo or release) and returns once the requests in
+// flight on the current instance are done, or after the drain delay: the current instance may
+// then be disposed of before the next one starts.
+func (f *front) hold() {
+	f.mu.Lock()
+	if f.held == nil {
+		f.held = make(chan struct{})
+		f.gate = f.held
+	}
+	old := f.current
+	f.mu.Unlock()
+	deadline := time.Now().Add(f.drain)
+	for old != nil && !old.idle() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// release ends a hold without a switch.
+func (f *front) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.releaseLocked()
+}
+
+func (f *front) releaseLocked() {
+	if f.held != nil {
+		close(f.held)
+		if f.gate == f.held {
+			f.gate = nil
+		}
+		f.held = nil
+	}
+}
+
 // switchTo makes addr the instance that new requests go to, once the previous one is idle.
 func (f *front) switchTo(addr string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.held != nil {
+		// A hold has waited for the previous instance, which is gone: open at once.
+		f.releaseLocked()
+		f.current = &backend{addr: addr}
+		return
+	}
 	if f.current != nil && f.current.addr == addr {
 		return
 	}
@@ -100,21 +142,32 @@ func (f *front) switchTo(addr string) {
 	}()
 }
 
+// explorerPath is Miniflare's local explorer, which serves the Workflows API to the runtime's
+// own Workflows calls only.
+const explorerPath = "/cdn-cgi/explorer"
+
 func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	gate := f.gate
-	f.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-r.Context().Done():
-			return
+	if r.URL.Path == explorerPath || strings.HasPrefix(r.URL.Path, explorerPath+"/") {
+		http.NotFound(w, r)
+		return
+	}
+	var b *backend
+	for b == nil {
+		f.mu.Lock()
+		gate := f.gate
+		if gate == nil {
+			b = f.current
+			b.add(1)
+		}
+		f.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-r.Context().Done():
+				return
+			}
 		}
 	}
-	f.mu.Lock()
-	b := f.current
-	b.add(1)
-	f.mu.Unlock()
 	defer b.add(-1)
 	f.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, b)))
 }

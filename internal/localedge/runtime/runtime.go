@@ -17,6 +17,12 @@
 // requests for a moment until those in flight on the old instance are done (two instances must
 // not run the same Durable Object at once). The old instance is disposed after a drain delay.
 // No request is dropped.
+//
+// Workflows: two instances must not run Workflow engines on the same persisted state, so when
+// both the running and the new snapshot run Workflows, Apply holds new requests, waits for
+// those in flight, and has the old instance disposed of before the new one starts (a handover);
+// requests wait meanwhile rather than fail. Workflows calls the Workflows API of the current
+// instance (Miniflare's local explorer), which the runtime's address never serves to clients.
 package runtime
 
 import (
@@ -82,6 +88,9 @@ type Runtime struct {
 	nextID  int64
 	waiting map[int64]chan response
 	front   *front
+
+	applyMu       sync.Mutex // Applys in order, each knowing whether the running one has Workflows
+	workflowsLive bool
 }
 
 type response struct {
@@ -91,6 +100,8 @@ type response struct {
 	Address     string            `json:"address"`
 	Failed      map[string]string `json:"failed"`
 	ScriptError string            `json:"scriptError"`
+	Status      int               `json:"status"`
+	Body        string            `json:"body"`
 }
 
 // Errors for a missing Node.js or Miniflare.
@@ -220,8 +231,9 @@ func (r *Runtime) read(out io.Reader) {
 			continue
 		}
 		r.mu.Lock()
-		if resp.OK && resp.Address != "" {
-			// Node serves from this instance now, whether or not the caller still waits.
+		if resp.Address != "" {
+			// Node serves from this instance now, whether or not the caller still waits (a failed
+			// handover answers the address of the previous Workers, started again).
 			r.front.switchTo(resp.Address)
 		}
 		ch := r.waiting[resp.ID]
@@ -290,15 +302,59 @@ func (r *Runtime) Apply(ctx context.Context, snap deploy.Snapshot) (ApplyResult,
 	if snap.Scripts == nil {
 		snap.Scripts = []deploy.Script{}
 	}
-	resp, err := r.call(ctx, map[string]any{"op": "apply", "snapshot": snap})
+	r.applyMu.Lock()
+	defer r.applyMu.Unlock()
+	live := runsWorkflows(snap)
+	handover := live && r.workflowsLive
+	if handover {
+		r.front.hold()
+	}
+	resp, err := r.call(ctx, map[string]any{"op": "apply", "snapshot": snap, "handover": handover})
+	if handover && resp.Address == "" {
+		r.front.release() // nothing new serves: the held requests go where they would have
+	}
 	if err != nil {
+		if handover {
+			r.workflowsLive = resp.Address != "" // the previous Workers serve again, or nothing does
+		}
 		return ApplyResult{}, err
 	}
+	r.workflowsLive = live
 	failed := resp.Failed
 	if failed == nil {
 		failed = map[string]string{}
 	}
 	return ApplyResult{Address: resp.Address, Failed: failed}, nil
+}
+
+// runsWorkflows reports whether an instance of snap runs Workflow engines: it has Workflows, or
+// a Worker with a workflow binding.
+func runsWorkflows(snap deploy.Snapshot) bool {
+	if len(snap.Workflows) > 0 {
+		return true
+	}
+	for _, s := range snap.Scripts {
+		for _, v := range s.Versions {
+			for _, b := range v.Bindings {
+				if b.Type() == "workflow" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// Workflows serves one request of the Workflows API from the current instance: method and path
+// under /accounts/{account_id} (e.g. "GET", "/workflows/w/instances?status=running"), a JSON
+// body or nil. It answers the status and body of Miniflare's local explorer (Cloudflare's
+// envelope), or an error when the runtime could not be asked.
+func (r *Runtime) Workflows(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
+	resp, err := r.call(ctx, map[string]any{"op": "workflows", "method": method, "path": path, "body": string(body)})
+	if err != nil {
+		return 0, nil, err
+	}
+	return resp.Status, []byte(resp.Body), nil
 }
 
 // Validate starts candidate (one script, one version) alone in a throwaway instance, with

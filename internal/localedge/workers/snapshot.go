@@ -18,6 +18,9 @@ func (s *Workers) Snapshot() (deploy.Snapshot, error) {
 	return snap, err
 }
 
+// SnapshotTx reads what the edge serves within tx, for a snapshot that other products add to.
+func (s *Workers) SnapshotTx(tx *api.Tx) (deploy.Snapshot, error) { return s.snapshot(tx) }
+
 func (s *Workers) snapshot(tx *api.Tx) (deploy.Snapshot, error) {
 	snap := deploy.Snapshot{Scripts: []deploy.Script{}}
 	scripts, err := api.All[*workerScript](tx, bucketWorkerScripts, "")

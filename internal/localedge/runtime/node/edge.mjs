@@ -9,6 +9,8 @@
 //
 //   {"id":1,"op":"apply","snapshot":{...}}   →  {"id":1,"ok":true,"address":"127.0.0.1:p","failed":{}}
 //   {"id":2,"op":"validate","script":{...}}  →  {"id":2,"ok":true}  or  {"id":2,"ok":true,"scriptError":"…"}
+//   {"id":4,"op":"workflows","method":"GET","path":"/workflows/w/instances","body":""}
+//                                             →  {"id":4,"ok":true,"status":200,"body":"…"}
 //   {"id":3,"op":"close"}                    →  {"id":3,"ok":true}   (then the process exits)
 //   any failure                              →  {"id":n,"ok":false,"error":"…"}
 //
@@ -18,11 +20,20 @@
 // Every apply builds a NEW Miniflare instance from the whole snapshot on a fresh port; once it
 // is ready its address is returned and the previous instance is disposed after drainMs, so that
 // requests in flight on it complete. setOptions would restart workerd in place and refuse
-// connections meanwhile. Applies run one at a time, in order. Validations (an upload's
+// connections meanwhile. Applies run one at a time, in order.
+//
+// Workflows are the exception: two instances must never run Workflow engines on the same
+// persisted state (both would run an instance's steps). An apply with "handover": true (Go sends
+// it when both the running and the new snapshot run Workflows, after holding new requests)
+// disposes of the current instance BEFORE the new one starts; if the new one cannot start, the
+// previous snapshot is started again. Workflow instance operations (the local Cloudflare API's
+// instances endpoints) go to Miniflare's local explorer API of the current instance, which
+// drives the engines through their bindings and reads their persisted state; the Go front
+// keeps that API unreachable from edge traffic. Validations (an upload's
 // candidate version started alone, with stand-ins for what it binds to) run beside them, and
 // the candidates that arrive while one validation runs are validated together in the next.
 import { Miniflare, Log, LogLevel } from "miniflare";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -54,6 +65,7 @@ for (const file of readdirSync(join(here, "bindings")).filter((f) => f.endsWith(
 }
 
 const ENTRY = "servicesdo:entry";
+const WORKFLOWS = "servicesdo:workflows";
 const shimWorker = (kind) => `servicesdo:${kind}`;
 const versionWorker = (script, id) => `v:${script}:${id}`;
 const routerWorker = (script) => `r:${script}`;
@@ -113,6 +125,22 @@ function buildOptions(snapshot, include, validating) {
     return { name: versionWorker(name, target.deployment[0].versionId) };
   };
 
+  // Workflow engines: one per registered Workflow whose script runs here, declared on a helper
+  // Worker so that an engine exists whether or not a Worker binds to it (Miniflare keeps the
+  // first declaration of a workflow name, so the registered class wins over a binding's).
+  const registered = new Map((snapshot.workflows || []).map((w) => [w.name, w]));
+  const engine = (name, className, scriptName) => {
+    const owner = byName.get(scriptName);
+    return owner ? { name, className, scriptName: versionWorker(owner.name, hostVersion(owner)) } : null;
+  };
+  const engines = {};
+  if (!validating) {
+    [...registered.values()].forEach((w, i) => {
+      const designator = engine(w.name, w.className, w.scriptName);
+      if (designator) engines[`W${i}`] = designator;
+    });
+  }
+
   const entryRouters = {};
   const entryServices = {};
   scripts.forEach((s, i) => {
@@ -127,6 +155,9 @@ function buildOptions(snapshot, include, validating) {
     bindings: { ROUTERS: entryRouters },
     serviceBindings: entryServices,
   });
+  if (Object.keys(engines).length > 0) {
+    workers.push({ name: WORKFLOWS, modules: true, script: SOURCES.missing, compatibilityDate: "2025-01-01", bindings: { TARGET: WORKFLOWS }, workflows: engines });
+  }
 
   for (const s of scripts) {
     const versions = s.deployment.map((d, i) => ({ id: d.versionId, percentage: d.percentage, binding: `V${i}` }));
@@ -156,6 +187,7 @@ function buildOptions(snapshot, include, validating) {
         durableObjects: {},
         wrappedBindings: {},
         ratelimits: {},
+        workflows: {},
       };
       const main = v.modules.find((m) => m.name === v.mainModule);
       if (!main) throw new Error(`script ${s.name} version ${v.id}: main module ${v.mainModule} is not among its modules`);
@@ -184,6 +216,20 @@ function buildOptions(snapshot, include, validating) {
           const designator = { className, useSQLite: Boolean(cls && cls.sqlite), unsafeUniqueKey: doKey(owner.name, cls || { class: className }) };
           const hostWorker = versionWorker(owner.name, hostVersion(owner));
           if (hostWorker !== worker.name) designator.scriptName = hostWorker;
+          return designator;
+        },
+        // workflow resolves a workflow binding: the registered Workflow of that name, else the
+        // class the binding names in its script (this one by default). A candidate being
+        // validated runs its own classes only, under a name of its own.
+        workflow(worker, b) {
+          const own = s.origin || s.name;
+          if (validating) {
+            if (b.script_name && b.script_name !== own) return null;
+            return b.class_name ? { name: `${b.workflow_name}@${s.name}`, className: b.class_name, scriptName: name } : null;
+          }
+          const w = registered.get(b.workflow_name);
+          const designator = w ? engine(w.name, w.className, w.scriptName) : b.class_name ? engine(b.workflow_name, b.class_name, b.script_name || own) : null;
+          if (!designator) console.error(`local edge: ${worker.name}: workflow binding ${b.name} names Workflow ${b.workflow_name}, whose Worker is not running; left out`);
           return designator;
         },
         api(kind, bindings) {
@@ -220,15 +266,23 @@ function buildOptions(snapshot, include, validating) {
 
 // start builds and starts one instance; it resolves to {mf, address} or rejects with an Error
 // whose message includes workerd's output (the exception of a Worker that threw at startup).
-async function start(snapshot, include, validating = false) {
+// persist is false for throwaway instances (validations, and the ones that find which script
+// fails to start), which must not touch the persisted Durable Object and Workflow state that
+// the current instance uses.
+async function start(snapshot, include, validating = false, persist = !validating) {
   let output = "";
+  const workers = buildOptions(snapshot, include, validating);
+  const runsWorkflows = workers.some((w) => w.workflows && Object.keys(w.workflows).length > 0);
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
     log: new Log(LogLevel.WARN),
     cf: false, // no fetch of Cloudflare's request.cf sample from the network
-    durableObjectsPersist: validating ? false : join(settings.persistDir, "do"),
-    cachePersist: validating ? false : join(settings.persistDir, "cache"),
+    durableObjectsPersist: persist ? join(settings.persistDir, "do") : false,
+    cachePersist: persist ? join(settings.persistDir, "cache") : false,
+    workflowsPersist: persist ? join(settings.persistDir, "workflows") : false,
+    // The local explorer serves the Workflows instances API that the Go side calls.
+    unsafeLocalExplorer: runsWorkflows && !validating,
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) {
         stream.on("data", (chunk) => {
@@ -237,11 +291,11 @@ async function start(snapshot, include, validating = false) {
         });
       }
     },
-    workers: buildOptions(snapshot, include, validating),
+    workers,
   });
   try {
     const url = await mf.ready;
-    return { mf, address: url.host, output: () => output };
+    return { mf, address: url.host, output: () => output, snapshot, include, runsWorkflows };
   } catch (err) {
     await mf.dispose().catch(() => {});
     // Miniflare's message may already quote workerd's output; blame from the output alone.
@@ -284,9 +338,28 @@ function scriptErrors(output) {
 let current = null; // { mf, address }
 const draining = new Set(); // replaced instances, disposed once their requests had time to finish
 
+// workflowStorage is where Miniflare keeps a Workflow's instances.
+const workflowStorage = (name) => join(settings.persistDir, "workflows", `miniflare-workflows-${name}`);
+
+// forgetWorkflows removes the instances of the Workflows that `from` has and `to` does not
+// (deleting a Workflow deletes its instances), once no instance runs their engines.
+function forgetWorkflows(from, to) {
+  const kept = new Set((to?.workflows || []).map((w) => w.name));
+  for (const w of from?.workflows || []) {
+    if (!kept.has(w.name)) rmSync(workflowStorage(w.name), { recursive: true, force: true });
+  }
+}
+
 // apply starts the snapshot's Workers; scripts that fail to start are left out and reported.
-async function apply(snapshot) {
+// With handover, the current instance is disposed of first (see the header).
+async function apply(snapshot, handover = false) {
   snapshot.scripts = snapshot.scripts || [];
+  const old = current;
+  if (handover && old) {
+    current = null;
+    await old.mf.dispose().catch((e) => console.error(`local edge: disposing the replaced instance: ${e.message}`));
+    forgetWorkflows(old.snapshot, snapshot);
+  }
   const include = new Set(snapshot.scripts.map((s) => s.name));
   const failed = {};
   let started = null;
@@ -302,7 +375,7 @@ async function apply(snapshot) {
         // Not attributable from the output: start each script alone to find the culprits.
         for (const name of include) {
           try {
-            const alone = await start(snapshot, new Set([name]));
+            const alone = await start(snapshot, new Set([name]), false, false);
             await alone.mf.dispose();
           } catch (e) {
             blamed.push([name, scriptErrors(e.output || e.message)[name] || e.message]);
@@ -316,14 +389,27 @@ async function apply(snapshot) {
       }
     }
   }
-  if (!started) throw lastError;
-  const old = current;
+  if (!started) {
+    if (handover && old) {
+      // Serve what served before rather than nothing.
+      try {
+        current = await start(old.snapshot, old.include);
+        lastError.address = current.address;
+      } catch (e) {
+        console.error(`local edge: restarting the previous Workers: ${e.message}`);
+      }
+    }
+    throw lastError;
+  }
   current = started;
-  if (old) {
+  if (old && !handover) {
     draining.add(old);
     setTimeout(() => {
       draining.delete(old);
-      old.mf.dispose().catch((e) => console.error(`local edge: disposing a replaced instance: ${e.message}`));
+      old.mf
+        .dispose()
+        .then(() => forgetWorkflows(old.snapshot, current?.snapshot))
+        .catch((e) => console.error(`local edge: disposing a replaced instance: ${e.message}`));
     }, settings.drainMs).unref();
   }
   return { address: started.address, failed };
@@ -412,6 +498,17 @@ async function runValidations() {
   validating = false;
 }
 
+// workflowsCall serves one request of the Workflows API (a path under /workflows) from the
+// current instance's local explorer; it waits for an apply that is replacing the instance.
+async function workflowsCall(req) {
+  if (!current) await queue;
+  if (!current || !current.runsWorkflows) return { status: 404, body: JSON.stringify({ success: false, errors: [{ code: 10500, message: "no Workflow runs on the local edge" }] }) };
+  const init = { method: req.method || "GET", headers: { "content-type": "application/json" } };
+  if (req.body) init.body = req.body;
+  const res = await current.mf.dispatchFetch(`http://localhost/cdn-cgi/explorer/api${req.path}`, init);
+  return { status: res.status, body: await res.text() };
+}
+
 async function close() {
   const all = [...draining, ...(current ? [current] : [])];
   draining.clear();
@@ -436,6 +533,13 @@ lines.on("line", (line) => {
     send({ id: 0, ok: false, error: err.message });
     return;
   }
+  if (req.op === "workflows") {
+    workflowsCall(req).then(
+      (res) => send({ id: req.id, ok: true, ...res }),
+      (err) => send({ id: req.id, ok: false, error: err.message }),
+    );
+    return;
+  }
   if (req.op === "validate") {
     validate(req.script).then(
       (scriptError) => send(scriptError ? { id: req.id, ok: true, scriptError } : { id: req.id, ok: true }),
@@ -446,7 +550,7 @@ lines.on("line", (line) => {
   queue = queue.then(async () => {
     try {
       if (req.op === "apply") {
-        send({ id: req.id, ok: true, ...(await apply(req.snapshot || {})) });
+        send({ id: req.id, ok: true, ...(await apply(req.snapshot || {}, Boolean(req.handover))) });
       } else if (req.op === "close") {
         await close();
         send({ id: req.id, ok: true });
@@ -455,7 +559,7 @@ lines.on("line", (line) => {
         throw new Error(`unknown op ${JSON.stringify(req.op)}`);
       }
     } catch (err) {
-      send({ id: req.id, ok: false, error: err.message });
+      send({ id: req.id, ok: false, error: err.message, ...(err.address ? { address: err.address } : {}) });
     }
   });
 });
