@@ -62,7 +62,7 @@ type Config struct {
 	// Cloudflare account that never registered one.
 	NoWorkersSubdomain bool
 	// DeployWait bounds how long a write that changes what the edge runs waits for the
-	// Workers runtime to serve it before it is acknowledged anyway; 0 means 10 s.
+	// Workers runtime to serve it before it is acknowledged anyway; 0 means api.DefaultDeployWait (45 s).
 	DeployWait time.Duration
 	// Log receives diagnostics (a deploy acknowledged before the runtime served it, an upload
 	// the runtime could not validate); nil discards them.

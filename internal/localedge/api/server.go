@@ -28,7 +28,7 @@ type Config struct {
 	Zones map[string]string
 	// FaultSeed seeds the random source of rate-based fault injection.
 	FaultSeed uint64
-	// DeployWait bounds how long a Deploys write waits for the edge; 0 means 10 s.
+	// DeployWait bounds how long a Deploys write waits for the edge; 0 means DefaultDeployWait.
 	DeployWait time.Duration
 	// Log receives the server's diagnostics (a deploy acknowledged before the edge served it).
 	Log io.Writer
@@ -56,7 +56,7 @@ type Server struct {
 // NewServer returns a server with no routes.
 func NewServer(cfg Config) *Server {
 	if cfg.DeployWait <= 0 {
-		cfg.DeployWait = 10 * time.Second
+		cfg.DeployWait = DefaultDeployWait
 	}
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
@@ -156,6 +156,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, pattern string) {
 	}
 	buf.copyTo(w)
 }
+
+// DefaultDeployWait is how long a write that changes what runs waits for the edge to serve it
+// before it is acknowledged anyway. A runtime reload takes well under a second on an idle
+// laptop but several seconds on a loaded CI machine, so the bound is generous; it stays below
+// the provider's default request_timeout (60 s) so that a slow reload is never retried as a
+// lost request.
+const DefaultDeployWait = 45 * time.Second
 
 // followDeploy waits, bounded by DeployWait, for every follower to serve the write just made.
 func (s *Server) followDeploy(r *http.Request) {
