@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	cf "github.com/cloudflare/cloudflare-go/v7"
 	"github.com/cloudflare/cloudflare-go/v7/durable_objects"
 	"github.com/cloudflare/cloudflare-go/v7/kv"
 	"github.com/cloudflare/cloudflare-go/v7/option"
@@ -74,6 +75,7 @@ type API interface {
 	GetZone(ctx context.Context, zoneID string) (Zone, error)
 
 	WorkersAPI
+	AnalyticsAPI
 }
 
 // Client implements API over cloudflare-go/v7.
@@ -86,6 +88,8 @@ type Client struct {
 	workers        *workers.WorkerService
 	durableObjects *durable_objects.DurableObjectService
 	zones          *zones.ZoneService
+	// raw sends requests outside the SDK's services (GraphQL) with the same options.
+	raw *cf.Client
 }
 
 var _ API = (*Client)(nil)
@@ -158,6 +162,7 @@ func New(cfg Config) (*Client, error) {
 		workers:        workers.NewWorkerService(opts...),
 		durableObjects: durable_objects.NewDurableObjectService(opts...),
 		zones:          zones.NewZoneService(opts...),
+		raw:            &cf.Client{Options: opts},
 	}, nil
 }
 
