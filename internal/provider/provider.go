@@ -223,6 +223,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 		NewR2BucketResource,
 		NewServiceResource,
 		NewRegistryEntryResource,
+		NewDeploymentResource,
 	}
 }
 
