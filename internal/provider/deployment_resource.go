@@ -331,7 +331,9 @@ func destroyDetail(state deploymentModel) string {
 		"servicesdo_deployment (it takes the rollout over), `wrangler versions deploy`, or by deleting the service.", state.Service.ValueString(), traffic)
 }
 
-func trimFloat(f float64) string { return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".") }
+func trimFloat(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.4f", f), "0"), ".")
+}
 
 func (r *deploymentResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	if err := validation.CheckScriptName(req.ID); err != nil {

@@ -143,4 +143,3 @@ func (e *rolloutEnv) checkCanaryTraffic(load *loadGen, hook *webhook, candidate 
 	}
 	return nil
 }
-

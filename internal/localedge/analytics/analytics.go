@@ -139,9 +139,9 @@ type shard struct {
 
 // bucketKey identifies one minute bucket.
 type bucketKey struct {
-	minute  int64 // Unix minutes
-	script  string
-	version string
+	minute   int64 // Unix minutes
+	script   string
+	version  string
 	status   int
 	thrown   bool
 	internal bool
