@@ -117,8 +117,10 @@ func (x *deploymentRun) walk(ctx context.Context, p rollout.Plan) rollout.Decisi
 		var d rollout.Decision
 		run, d = run.Tick(in)
 		for _, line := range d.Logs {
-			x.logs = append(x.logs, line)
 			tflog.Info(ctx, x.s.service+": "+line)
+			if d.Kind != rollout.Finish { // the outcome is the diagnostic itself
+				x.logs = append(x.logs, line)
+			}
 		}
 		for _, e := range d.Events {
 			x.notify.send(ctx, x.s.service, e)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -286,4 +287,17 @@ func (w *webhook) kinds() string {
 // stateAttr reads one attribute of the deployment from the state.
 func stateAttr(s *terraform.State, name string) string {
 	return s.RootModule().Resources[deployAddress].Primary.Attributes[name]
+}
+
+// expectErrorLike is expectError with placeholders: "{n}" matches a number, "{any}" any
+// text on one word.
+func expectErrorLike(text string) *regexp.Regexp {
+	words := strings.Fields(text)
+	for i, w := range words {
+		q := regexp.QuoteMeta(w)
+		q = strings.ReplaceAll(q, `\{n\}`, `[0-9][0-9.]*`)
+		q = strings.ReplaceAll(q, `\{any\}`, `\S*`)
+		words[i] = q
+	}
+	return regexp.MustCompile(strings.Join(words, `\s+`))
 }
