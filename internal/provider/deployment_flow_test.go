@@ -1,0 +1,286 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"github.com/hashicorp/terraform-plugin-testing/tfversion"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+)
+
+func planned(checks ...plancheck.PlanCheck) resource.ConfigPlanChecks {
+	return resource.ConfigPlanChecks{PreApply: checks}
+}
+
+func plannedValue(name string, v knownvalue.Check) plancheck.PlanCheck {
+	return plancheck.ExpectKnownValue(deployAddress, tfjsonpath.New(name), v)
+}
+
+func stateValue(name string, v knownvalue.Check) statecheck.StateCheck {
+	return statecheck.ExpectKnownValue(deployAddress, tfjsonpath.New(name), v)
+}
+
+// A manual gate waits for approved_through_step; a new version mid-rollout supersedes the
+// candidate (two-version cap) and starts at the first step; once promoted, version_id set
+// back to the previous version rolls back in one write, without steps.
+func TestAccDeployment_gateSupersedeFastRollback(t *testing.T) {
+	t.Parallel()
+	e := newRolloutEnv(t, "tf-acc-dep-gate")
+	v2, v3 := e.upload("v2", healthy), e.upload("v3", healthy)
+	config := func(version string, approved int) string {
+		return e.config(fmt.Sprintf(`
+  version_id            = %q
+  strategy              = "canary"
+  steps                 = [{ percent = 10, hold = "1s" }, { percent = 40, hold = "1s", gate = "manual" }]
+  approved_through_step = %d`, version, approved))
+	}
+	atGate := func(candidate string) []plancheck.PlanCheck {
+		return []plancheck.PlanCheck{
+			plannedValue("planned_path", pathValue("step 1: 10 %, hold 1s")),
+			plannedValue("phase", knownvalue.StringExact("paused")),
+			plannedValue("pause_reason", knownvalue.StringExact("gate")),
+			plannedValue("reason", knownvalue.StringExact("awaiting approval to enter step 2 (40 %): set approved_through_step = 2")),
+			plannedValue("traffic", trafficValue(e.stable, 90, candidate, 10)),
+		}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				// Stops at the gate: a warning, not an error, and the next plan is empty.
+				Config:           config(v2, 0),
+				ConfigPlanChecks: planned(atGate(v2)...),
+				Check:            e.checkLive(e.stable, 90, v2, 10),
+			},
+			{Config: config(v2, 0), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
+			{
+				// v3 replaces v2: v1 stays stable, v3 starts at step 1.
+				Config:           config(v3, 0),
+				ConfigPlanChecks: planned(append(atGate(v3), plancheck.ExpectResourceAction(deployAddress, plancheck.ResourceActionUpdate))...),
+				Check:            e.checkLive(e.stable, 90, v3, 10),
+			},
+			{
+				// The approval: the rest of the rollout.
+				Config: config(v3, 2),
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 2: 40 %, gate approved, hold 1s", "step 3: 100 %, promote")),
+					plannedValue("phase", knownvalue.StringExact("promoted")),
+					plannedValue("traffic", trafficValue(v3, 100)),
+				),
+				Check: e.checkLive(v3, 100),
+			},
+			{
+				// Fast rollback to the previous stable version: one write, no steps.
+				Config: config(e.stable, 2),
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 0: all traffic back to the stable version")),
+					plannedValue("phase", knownvalue.StringExact("stable")),
+					plannedValue("traffic", trafficValue(e.stable, 100)),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{stateValue("stable_version_id", knownvalue.StringExact(e.stable))},
+				Check: resource.ComposeTestCheckFunc(e.checkLive(e.stable, 100), func(*terraform.State) error {
+					if status, body := e.get("/"); status != 200 || body != "v1" {
+						return fmt.Errorf("after the rollback the service answers %d %q", status, body)
+					}
+					return nil
+				}),
+			},
+			{Config: config(e.stable, 2), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
+		},
+	})
+}
+
+// max_apply_duration ends an apply before a step that does not fit (a warning; the plan said
+// so); the next apply continues from there.
+func TestAccDeployment_budgetPauseThenResume(t *testing.T) {
+	t.Parallel()
+	e := newRolloutEnv(t, "tf-acc-dep-budget")
+	v2 := e.upload("v2", healthy)
+	cfg := e.config(fmt.Sprintf(`
+  version_id         = %q
+  strategy           = "rolling"
+  rolling            = { batch_percent = 30, hold = "2s" }
+  max_apply_duration = "5s"`, v2))
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 1: 30 %, hold 2s", "step 2: 60 %, hold 2s")),
+					plannedValue("phase", knownvalue.StringExact("paused")),
+					plannedValue("pause_reason", knownvalue.StringExact("budget")),
+					plannedValue("reason", knownvalue.StringExact("max_apply_duration (5s) ends this apply before step 3 (90 %, hold 2s); the next apply continues with it")),
+					plannedValue("traffic", trafficValue(e.stable, 40, v2, 60)),
+				),
+				Check: e.checkLive(e.stable, 40, v2, 60),
+				// The next plan continues the rollout.
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				Config: cfg,
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 3: 90 %, hold 2s", "step 4: 100 %, promote")),
+					plannedValue("phase", knownvalue.StringExact("promoted")),
+				),
+				Check: e.checkLive(v2, 100),
+			},
+			{Config: cfg, ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
+		},
+	})
+}
+
+// Blue/green: the new version previews at 0 %, reachable only with the version-override
+// header, probed there; the switch waits for approval (the seed's switchTraffic), then moves
+// all traffic at once.
+func TestAccDeployment_blueGreen(t *testing.T) {
+	t.Parallel()
+	e := newRolloutEnv(t, "tf-acc-dep-bg")
+	v2 := e.upload("v2", healthy)
+	config := func(approved int) string {
+		return e.config(fmt.Sprintf(`
+  version_id            = %q
+  strategy              = "blue_green"
+  blue_green            = {}
+  approved_through_step = %d
+  analysis              = { interval = "1s", probe = { url = %q, path = "/health" } }`, v2, approved, e.probeURL))
+	}
+	answers := func(header []string, want string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			for i := 0; i < 40; i++ {
+				if status, body := e.get("/", header...); status != 200 || body != want {
+					return fmt.Errorf("request %d (headers %v) answered %d %q, want %q", i, header, status, body, want)
+				}
+			}
+			return nil
+		}
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config(0),
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 0: preview at 0 % (version-override header only), checked")),
+					plannedValue("phase", knownvalue.StringExact("paused")),
+					plannedValue("step", knownvalue.Int64Exact(0)),
+					plannedValue("traffic", trafficValue(e.stable, 100, v2, 0)),
+				),
+				ConfigStateChecks: []statecheck.StateCheck{stateValue("last_analysis", knownvalue.StringExact("probe GET /health answered 200"))},
+				Check: resource.ComposeTestCheckFunc(
+					e.checkLive(e.stable, 100, v2, 0),
+					answers(nil, "v1"),
+					answers(e.override(v2), "v2"),
+				),
+			},
+			{
+				Config: config(1),
+				ConfigPlanChecks: planned(
+					// One more check of the preview before traffic moves, then the switch.
+					plannedValue("planned_path", pathValue("step 0: stay at 0 %, checked", "step 1: 100 %, promote, gate approved")),
+					plannedValue("traffic", trafficValue(v2, 100)),
+				),
+				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100), answers(nil, "v2"), answers(e.override(e.stable), "v2")),
+			},
+		},
+	})
+}
+
+// A deployment made outside Terraform (`wrangler versions deploy`, a rollback) shows as
+// drift: the refresh records it, and the plan re-asserts the configuration.
+func TestAccDeployment_outOfBandDeployment(t *testing.T) {
+	t.Parallel()
+	e := newRolloutEnv(t, "tf-acc-dep-drift")
+	v2 := e.upload("v2", healthy)
+	cfg := e.config(fmt.Sprintf(`
+  version_id = %q
+  strategy   = "immediate"`, e.stable))
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg, ConfigStateChecks: []statecheck.StateCheck{stateValue("phase", knownvalue.StringExact("stable"))}},
+			{
+				PreConfig: func() {
+					if _, err := e.client.CreateDeployment(context.Background(), e.name, []cloudflare.DeploymentVersion{
+						{VersionID: e.stable, Percentage: 50}, {VersionID: v2, Percentage: 50},
+					}, "wrangler versions deploy", false); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: cfg,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(deployAddress, plancheck.ResourceActionUpdate),
+						plannedValue("planned_path", pathValue("step 0: all traffic back to the stable version")),
+						plannedValue("traffic", trafficValue(e.stable, 100)),
+					},
+				},
+				Check: e.checkLive(e.stable, 100),
+			},
+			{
+				// The refresh alone records the change outside Terraform.
+				PreConfig: func() {
+					if _, err := e.client.CreateDeployment(context.Background(), e.name, []cloudflare.DeploymentVersion{{VersionID: v2, Percentage: 100}}, "rollback", false); err != nil {
+						t.Fatal(err)
+					}
+				},
+				RefreshState: true,
+				Check: func(s *terraform.State) error {
+					if stateAttr(s, "phase") != "paused" || stateAttr(s, "pause_reason") != "external_change" ||
+						stateAttr(s, "traffic.#") != "1" || stateAttr(s, "traffic.0.version_id") != v2 ||
+						!strings.HasPrefix(stateAttr(s, "reason"), "the active deployment was changed outside Terraform: deployment ") {
+						return fmt.Errorf("after the refresh: %v", s.RootModule().Resources[deployAddress].Primary.Attributes)
+					}
+					return nil
+				},
+				ExpectNonEmptyPlan: true,
+			},
+			{Config: cfg, Check: e.checkLive(e.stable, 100)},
+		},
+	})
+}
+
+// Rollout events are signed when notify.secret is set (write-only, so Terraform 1.11+): the
+// signature header is the HMAC-SHA256 of the body, and the secret is nowhere in the state.
+func TestAccDeployment_signedEvents(t *testing.T) {
+	t.Parallel()
+	e := newRolloutEnv(t, "tf-acc-dep-hmac")
+	v2 := e.upload("v2", healthy)
+	hook := newWebhook(t)
+	const secret = "hook-s3cret-value"
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		Steps: []resource.TestStep{{
+			Config: e.config(fmt.Sprintf(`
+  version_id = %q
+  strategy   = "immediate"
+  notify     = { webhook_url = %q, secret = %q }`, v2, hook.url, secret)),
+			Check: func(s *terraform.State) error {
+				if got := hook.kinds(); got != "started completed" {
+					return fmt.Errorf("events %q", got)
+				}
+				for _, ev := range hook.received() {
+					if want := "sha256=" + signature([]byte(secret), ev.raw); ev.header.Get(signatureHeader) != want {
+						return fmt.Errorf("%s: signature %q, want %q", ev.Event, ev.header.Get(signatureHeader), want)
+					}
+				}
+				for k, v := range s.RootModule().Resources[deployAddress].Primary.Attributes {
+					if strings.Contains(v, secret) {
+						return fmt.Errorf("the secret is in the state (%s)", k)
+					}
+				}
+				return e.checkLive(v2, 100)(s)
+			},
+		}},
+	})
+}
