@@ -83,6 +83,9 @@ func (r *deploymentResource) apply(ctx context.Context, plan, config *deployment
 
 	run := &deploymentRun{r: r, s: s, notify: newNotifier(s.webhook, config)}
 	final := run.walk(ctx, p)
+	if want, pin := keptSplit(final.Status, s.keep); pin && final.Outcome.AsPlanned {
+		final = run.keep(ctx, final, want)
+	}
 
 	plan.ID = plan.Service
 	keepPath := plan.PlannedPath
@@ -168,6 +171,38 @@ func (x *deploymentRun) walk(ctx context.Context, p rollout.Plan) rollout.Decisi
 		}
 		in.Now = time.Now()
 	}
+}
+
+// keep writes the settled split with keep_version_id at 0 %, after the rollout, checking
+// first that the deployment is still the one the rollout left.
+func (x *deploymentRun) keep(ctx context.Context, final rollout.Decision, want rollout.Split) rollout.Decision {
+	fail := func(err error) rollout.Decision {
+		final.Outcome = rollout.Outcome{Severity: rollout.SeverityError, Summary: "Cannot keep the version reachable",
+			Detail: fmt.Sprintf("The rollout finished (%s), then deploying %s failed: %v. The state records the deployment as it is; apply again to keep the version.", final.Status.Traffic.Short(), want.Short(), err)}
+		return final
+	}
+	live, err := x.readLive(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if live.ID != final.Status.DeploymentID {
+		return fail(fmt.Errorf("the active deployment changed meanwhile (it is %s, %s)", live.ID, live.Versions.Short()))
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deploymentWriteTimeout)
+	defer cancel()
+	note := "servicesdo: " + rollout.ShortID(want[0].VersionID) + " at 100 %"
+	if len(want) == 2 {
+		note += ", " + rollout.ShortID(want[1].VersionID) + " kept at 0 %"
+	}
+	dep, err := x.r.data.client.CreateDeployment(wctx, x.s.service, deploymentVersions(want), note, false)
+	if err != nil {
+		return fail(err)
+	}
+	line := keepStep(want)
+	x.logs = append(x.logs, line)
+	tflog.Info(ctx, x.s.service+": "+line)
+	final.Status.Traffic, final.Status.DeploymentID, final.Status.StepStartedAt = want, dep.ID, dep.CreatedOn
+	return final
 }
 
 // readLive reads the active deployment with a short context of its own.

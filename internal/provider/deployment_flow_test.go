@@ -284,3 +284,130 @@ func TestAccDeployment_signedEvents(t *testing.T) {
 		}},
 	})
 }
+
+// The typical configuration: a managed service uploads each new version and the deployment
+// rolls it out (the seed's migrate({ from, to, duration }) as batches over the duration). The
+// new version's id is known only after the upload, yet the plan already shows the path.
+func TestAccDeployment_withManagedService(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	edgeURL := edge.startWorkers(t)
+	dir := t.TempDir()
+	code := writeCode(t, dir, "index.js", versionCode("one", healthy))
+	name := uniqueName("tf-acc-dep-svc")
+	cfg := edge.serviceConfig(name, code, `rollout = "managed"
+  workers_dev = true`) + `
+resource "servicesdo_deployment" "test" {
+  service    = servicesdo_service.test.name
+  version_id = servicesdo_service.test.latest_version_id
+  strategy   = "rolling"
+  rolling    = { batch_percent = 50, hold = "1s" }
+}
+`
+	e := &rolloutEnv{testEdge: edge, t: t, name: name, edgeURL: edgeURL}
+	var first string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cfg,
+				ConfigStateChecks: []statecheck.StateCheck{
+					stateValue("phase", knownvalue.StringExact("stable")),
+					stateValue("planned_path", pathValue()),
+				},
+				Check: func(s *terraform.State) error {
+					first = stateAttr(s, "stable_version_id")
+					return e.checkLive(first, 100)(s)
+				},
+			},
+			{
+				PreConfig: func() { writeCode(t, dir, "index.js", versionCode("two", healthy)) },
+				Config:    cfg,
+				ConfigPlanChecks: planned(
+					plancheck.ExpectUnknownValue(deployAddress, tfjsonpath.New("version_id")),
+					plannedValue("planned_path", pathValue("step 1: 50 %, hold 1s", "step 2: 100 %, promote")),
+					plannedValue("phase", knownvalue.StringExact("promoted")),
+					plancheck.ExpectUnknownValue(deployAddress, tfjsonpath.New("traffic")),
+				),
+				Check: func(s *terraform.State) error {
+					v := stateAttr(s, "version_id")
+					if v == first || stateAttr(s, "stable_version_id") != v {
+						return fmt.Errorf("version_id %s, stable %s (first %s)", v, stateAttr(s, "stable_version_id"), first)
+					}
+					if status, body := e.get("/"); status != 200 || body != "two" {
+						return fmt.Errorf("the service answers %d %q", status, body)
+					}
+					return e.checkLive(v, 100)(s)
+				},
+			},
+			{Config: cfg, ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
+		},
+	})
+}
+
+// keep_version_id keeps a version reachable at 0 % once settled (the seed's
+// service.route({ v1, v2, latest }): pinned versions reachable through the override header).
+// A deployment holds two versions: a third is a plan-time error.
+func TestAccDeployment_keepVersion(t *testing.T) {
+	t.Parallel()
+	e := newRolloutEnv(t, "tf-acc-dep-keep")
+	v1 := e.stable
+	v2, v3 := e.upload("v2", healthy), e.upload("v3", healthy)
+	config := func(version, keep string) string {
+		if keep != "" {
+			keep = fmt.Sprintf("keep_version_id = %q", keep)
+		}
+		return e.config(fmt.Sprintf(`
+  version_id = %q
+  %s
+  strategy   = "canary"
+  steps      = [{ percent = 50, hold = "1s" }]`, version, keep))
+	}
+	reaches := func(header []string, want string) func(*terraform.State) error {
+		return func(*terraform.State) error {
+			for i := 0; i < 20; i++ {
+				if status, body := e.get("/", header...); status != 200 || body != want {
+					return fmt.Errorf("request %d (headers %v) answered %d %q, want %q", i, header, status, body, want)
+				}
+			}
+			return nil
+		}
+	}
+	short := func(v string) string { return v[:8] }
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config(v2, v1),
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 1: 50 %, hold 1s", "step 2: 100 %, promote", "keep "+short(v1)+" at 0 % (version-override header only)")),
+					plannedValue("traffic", trafficValue(v2, 100, v1, 0)),
+				),
+				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100, v1, 0), reaches(nil, "v2"), reaches(e.override(v1), "v1")),
+			},
+			{Config: config(v2, v1), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
+			{
+				Config: config(v3, v1), PlanOnly: true,
+				ExpectError: expectError(fmt.Sprintf("this configuration needs 3 versions in one deployment (%s, %s, %s), and a Workers deployment holds at most 2. "+
+					"Let the rollout in flight finish, or set version_id to the stable version to roll back, before adding another version.", v2, v3, v1)),
+			},
+			{
+				Config: config(v3, v2),
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("step 1: 50 %, hold 1s", "step 2: 100 %, promote", "keep "+short(v2)+" at 0 % (version-override header only)")),
+					plannedValue("traffic", trafficValue(v3, 100, v2, 0)),
+				),
+				Check: resource.ComposeTestCheckFunc(e.checkLive(v3, 100, v2, 0), reaches(e.override(v2), "v2"), reaches(e.override(v1), "v3")),
+			},
+			{
+				Config: config(v3, ""),
+				ConfigPlanChecks: planned(
+					plannedValue("planned_path", pathValue("no version kept at 0 %")),
+					plannedValue("traffic", trafficValue(v3, 100)),
+				),
+				Check: e.checkLive(v3, 100),
+			},
+			{Config: config(v3, ""), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
+		},
+	})
+}

@@ -23,6 +23,7 @@ type deploymentModel struct {
 	ID                  types.String    `tfsdk:"id"`
 	Service             types.String    `tfsdk:"service"`
 	VersionID           types.String    `tfsdk:"version_id"`
+	KeepVersionID       types.String    `tfsdk:"keep_version_id"`
 	Strategy            types.String    `tfsdk:"strategy"`
 	Steps               types.List      `tfsdk:"steps"`
 	Rolling             *rollingModel   `tfsdk:"rolling"`
@@ -126,6 +127,8 @@ type settings struct {
 	service string
 	probe   *probeSettings
 	webhook string
+	// keep is keep_version_id: a version kept in a settled deployment at 0 %.
+	keep string
 	// budget is the effective max_apply_duration: the configured one, bounded by the apply's
 	// timeout (less a margin), so that an apply pauses on its own before Terraform's timeout.
 	budget time.Duration
@@ -150,8 +153,9 @@ func (m *deploymentModel) settings(ctx context.Context, timeout time.Duration) (
 			}
 		}
 	}
-	unknown(m.Service, m.Strategy, m.Steps, m.ApprovedThroughStep, m.RetryToken, m.MaxApplyDuration, m.OnFailure)
+	unknown(m.Service, m.Strategy, m.Steps, m.ApprovedThroughStep, m.RetryToken, m.MaxApplyDuration, m.OnFailure, m.KeepVersionID)
 	s.service = m.Service.ValueString()
+	s.keep = m.KeepVersionID.ValueString()
 	c := &s.cfg
 	c.Target = m.VersionID.ValueString()
 	c.Strategy = rollout.Strategy(m.Strategy.ValueString())
@@ -390,4 +394,26 @@ func (nonNegativeDuration) ValidateString(_ context.Context, req validator.Strin
 		resp.Diagnostics.AddAttributeError(req.Path, "Invalid duration",
 			fmt.Sprintf("%s must be a duration such as \"30s\", \"5m\" or \"1h30m\", got %q.", req.Path, req.ConfigValue.ValueString()))
 	}
+}
+
+// keptSplit is the split a settled rollout rests at: the stable version alone, or with the
+// kept version at 0 % (reachable only with the version-override header). write is set when st
+// is settled and its traffic is not that split yet.
+func keptSplit(st rollout.Status, keep string) (want rollout.Split, write bool) {
+	if (st.Phase != rollout.PhaseStable && st.Phase != rollout.PhasePromoted) || st.Stable == "" {
+		return nil, false
+	}
+	want = rollout.Only(st.Stable)
+	if keep != "" && keep != st.Stable {
+		want = rollout.TwoWay(st.Stable, keep, 0)
+	}
+	return want, !st.Traffic.Equal(want)
+}
+
+// keepStep is the planned_path entry of the write that makes a settled split want.
+func keepStep(want rollout.Split) string {
+	if len(want) == 2 {
+		return fmt.Sprintf("keep %s at 0 %% (version-override header only)", rollout.ShortID(want[1].VersionID))
+	}
+	return "no version kept at 0 %"
 }

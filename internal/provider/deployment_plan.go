@@ -69,9 +69,15 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 
 	problems := rollout.Validate(rollout.ValidationInput{
 		Config: s.cfg, Service: s.service, ServiceRollout: r.data.lookups.serviceRollout(s.service),
-		WebhookURL: s.webhook, Versions: []string{cur.Stable, s.cfg.Target},
+		WebhookURL: s.webhook, Versions: []string{cur.Stable, s.cfg.Target, s.keep},
 		Migration: r.migration(ctx, s, cur, config.VersionID),
 	})
+	if s.keep != "" && s.keep != cur.Stable && s.keep != s.cfg.Target && haveCur {
+		if _, err := r.data.client.GetVersion(ctx, s.service, s.keep); cloudflare.IsNotFound(err) {
+			resp.Diagnostics.AddAttributeError(path.Root("keep_version_id"), "Unknown version",
+				fmt.Sprintf("keep_version_id = %q is not a version of service %q: set it to one of its versions (e.g. the stable version, %s), or remove it.", s.keep, s.service, cur.Stable))
+		}
+	}
 	for _, p := range problems {
 		if p.Warning {
 			resp.Diagnostics.AddAttributeWarning(problemPath(p.Path), p.Summary, p.Detail)
@@ -96,13 +102,21 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	for _, w := range p.Warnings {
 		resp.Diagnostics.AddAttributeWarning(path.Root("version_id"), "Rollout", w)
 	}
-	if p.Kind == rollout.KindNoChange && state != nil {
+	want, pin := keptSplit(p.Expect, s.keep)
+	if p.Kind == rollout.KindNoChange && state != nil && !pin {
 		plan.keepStatus(state)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	plan.setStatus(p.Expect)
 	plan.PlannedPath = pathList(p)
+	if pin {
+		plan.PlannedPath = appendString(plan.PlannedPath, keepStep(want))
+		plan.Traffic, plan.DeploymentID = trafficList(want), types.StringUnknown()
+	}
+	if config.VersionID.IsUnknown() && s.keep != "" {
+		plan.PlannedPath = types.ListUnknown(types.StringType)
+	}
 	if len(p.Path) > 0 {
 		// Filled in by the apply: the checks' numbers and the deployment it writes.
 		plan.LastAnalysis = types.StringUnknown()
@@ -202,4 +216,9 @@ func addOutcome(diags *diag.Diagnostics, o rollout.Outcome, detail string) {
 	case rollout.SeverityWarning:
 		diags.AddWarning(o.Summary, detail)
 	}
+}
+
+func appendString(l types.List, s string) types.List {
+	elems := append(l.Elements(), types.StringValue(s))
+	return types.ListValueMust(types.StringType, elems)
 }

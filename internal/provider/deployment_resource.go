@@ -92,6 +92,13 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 					"rolls back at once (no steps); a new version mid-rollout replaces the one in flight and starts again at the first step.",
 				Required: true,
 			},
+			"keep_version_id": schema.StringAttribute{
+				MarkdownDescription: "A version to keep in the deployment at 0 % once the rollout has settled, reachable only with the " +
+					"`Cloudflare-Workers-Version-Overrides` header (a gateway route pinned to it, say): the seed's `service.route({ v1, v2, latest })`. " +
+					"A deployment holds two versions, so while a rollout is in flight it must be the stable or the new version; usually it is the " +
+					"version before, kept for the clients pinned to it.",
+				Optional: true,
+			},
 			"strategy": schema.StringAttribute{
 				MarkdownDescription: "How the version reaches all traffic: `immediate` (one step to 100 %, the only way to ship a Durable Object migration), " +
 					"`rolling` (equal batches, `rolling`), `canary` (the `steps`, then 100 %) or `blue_green` (a preview at 0 % reachable only with " +
