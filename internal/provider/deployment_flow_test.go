@@ -56,12 +56,12 @@ func TestAccDeployment_gateSupersedeFastRollback(t *testing.T) {
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
 			{
-				// Stops at the gate: a warning, not an error, and the next plan is empty.
+				// Stops at the gate: a warning, not an error, and the next plan is empty (the
+				// post-apply plan of every step proves the no-op re-plan).
 				Config:           config(v2, 0),
 				ConfigPlanChecks: planned(atGate(v2)...),
 				Check:            e.checkLive(e.stable, 90, v2, 10),
 			},
-			{Config: config(v2, 0), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
 			{
 				// v3 replaces v2: v1 stays stable, v3 starts at step 1.
 				Config:           config(v3, 0),
@@ -94,7 +94,6 @@ func TestAccDeployment_gateSupersedeFastRollback(t *testing.T) {
 					return nil
 				}),
 			},
-			{Config: config(e.stable, 2), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
 		},
 	})
 }
@@ -134,7 +133,6 @@ func TestAccDeployment_budgetPauseThenResume(t *testing.T) {
 				),
 				Check: e.checkLive(v2, 100),
 			},
-			{Config: cfg, ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
 		},
 	})
 }
@@ -340,7 +338,6 @@ resource "servicesdo_deployment" "test" {
 					return e.checkLive(v, 100)(s)
 				},
 			},
-			{Config: cfg, ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
 		},
 	})
 }
@@ -385,7 +382,6 @@ func TestAccDeployment_keepVersion(t *testing.T) {
 				),
 				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100, v1, 0), reaches(nil, "v2"), reaches(e.override(v1), "v1")),
 			},
-			{Config: config(v2, v1), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
 			{
 				Config: config(v3, v1), PlanOnly: true,
 				ExpectError: expectError(fmt.Sprintf("this configuration needs 3 versions in one deployment (%s, %s, %s), and a Workers deployment holds at most 2. "+
@@ -407,7 +403,6 @@ func TestAccDeployment_keepVersion(t *testing.T) {
 				),
 				Check: e.checkLive(v3, 100),
 			},
-			{Config: config(v3, ""), ConfigPlanChecks: planned(plancheck.ExpectEmptyPlan())},
 		},
 	})
 }

@@ -85,7 +85,6 @@ func TestAccDeployment_canaryPasses(t *testing.T) {
 					},
 				),
 			},
-			{Config: cfg, ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}},
 			{
 				ResourceName: deployAddress, ImportState: true, ImportStateVerify: true, ImportStateId: e.name,
 				ImportStateVerifyIgnore: []string{"strategy", "steps", "analysis", "notify", "planned_path", "last_analysis", "timeouts"},
