@@ -78,14 +78,14 @@ resource "servicesdo_deployment" "test" {
   analysis = { inconclusive = "ignore" }`),
 				`analysis.inconclusive = "ignore": use "pause"`),
 			// The service deploys its own versions: rollout defaults to "immediate".
-			bad(edge.serviceConfig(name, code, "")+fmt.Sprintf(`
+			bad(edge.serviceConfig(name, code, "")+`
 resource "servicesdo_deployment" "test" {
   service    = servicesdo_service.test.name
   version_id = servicesdo_service.test.latest_version_id
   strategy   = "canary"
   steps      = [{ percent = 10 }]
 }
-`),
+`,
 				`service "`+name+`" has rollout = "immediate": every code change it applies already deploys at 100 %, so this deployment has no version to roll out `+
 					`and would fight the service over traffic. Set rollout = "managed" on the servicesdo_service: it then uploads each new version (latest_version_id) `+
 					`without moving traffic, and this resource moves the traffic.`),
