@@ -152,16 +152,6 @@ func TestAccDeployment_blueGreen(t *testing.T) {
   approved_through_step = %d
   analysis              = { interval = "1s", probe = { url = %q, path = "/health" } }`, v2, approved, e.probeURL))
 	}
-	answers := func(header []string, want string) func(*terraform.State) error {
-		return func(*terraform.State) error {
-			for i := 0; i < 40; i++ {
-				if status, body := e.get("/", header...); status != 200 || body != want {
-					return fmt.Errorf("request %d (headers %v) answered %d %q, want %q", i, header, status, body, want)
-				}
-			}
-			return nil
-		}
-	}
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{
@@ -176,8 +166,8 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{stateValue("last_analysis", knownvalue.StringExact("probe GET /health answered 200"))},
 				Check: resource.ComposeTestCheckFunc(
 					e.checkLive(e.stable, 100, v2, 0),
-					answers(nil, "v1"),
-					answers(e.override(v2), "v2"),
+					e.answers(nil, "v1"),
+					e.answers(e.override(v2), "v2"),
 				),
 			},
 			{
@@ -187,7 +177,7 @@ func TestAccDeployment_blueGreen(t *testing.T) {
 					plannedValue("planned_path", pathValue("step 0: stay at 0 %, checked", "step 1: 100 %, promote, gate approved")),
 					plannedValue("traffic", trafficValue(v2, 100)),
 				),
-				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100), answers(nil, "v2"), answers(e.override(e.stable), "v2")),
+				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100), e.answers(nil, "v2"), e.answers(e.override(e.stable), "v2")),
 			},
 		},
 	})
@@ -360,16 +350,6 @@ func TestAccDeployment_keepVersion(t *testing.T) {
   strategy   = "canary"
   steps      = [{ percent = 50, hold = "1s" }]`, version, keep))
 	}
-	reaches := func(header []string, want string) func(*terraform.State) error {
-		return func(*terraform.State) error {
-			for i := 0; i < 20; i++ {
-				if status, body := e.get("/", header...); status != 200 || body != want {
-					return fmt.Errorf("request %d (headers %v) answered %d %q, want %q", i, header, status, body, want)
-				}
-			}
-			return nil
-		}
-	}
 	short := func(v string) string { return v[:8] }
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
@@ -380,7 +360,7 @@ func TestAccDeployment_keepVersion(t *testing.T) {
 					plannedValue("planned_path", pathValue("step 1: 50 %, hold 1s", "step 2: 100 %, promote", "keep "+short(v1)+" at 0 % (version-override header only)")),
 					plannedValue("traffic", trafficValue(v2, 100, v1, 0)),
 				),
-				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100, v1, 0), reaches(nil, "v2"), reaches(e.override(v1), "v1")),
+				Check: resource.ComposeTestCheckFunc(e.checkLive(v2, 100, v1, 0), e.answers(nil, "v2"), e.answers(e.override(v1), "v1")),
 			},
 			{
 				Config: config(v3, v1), PlanOnly: true,
@@ -393,7 +373,7 @@ func TestAccDeployment_keepVersion(t *testing.T) {
 					plannedValue("planned_path", pathValue("step 1: 50 %, hold 1s", "step 2: 100 %, promote", "keep "+short(v2)+" at 0 % (version-override header only)")),
 					plannedValue("traffic", trafficValue(v3, 100, v2, 0)),
 				),
-				Check: resource.ComposeTestCheckFunc(e.checkLive(v3, 100, v2, 0), reaches(e.override(v2), "v2"), reaches(e.override(v1), "v3")),
+				Check: resource.ComposeTestCheckFunc(e.checkLive(v3, 100, v2, 0), e.answers(e.override(v2), "v2"), e.answers(e.override(v1), "v3")),
 			},
 			{
 				Config: config(v3, ""),

@@ -152,6 +152,18 @@ func (e *rolloutEnv) get(path string, header ...string) (int, string) {
 	return res.StatusCode, string(body)
 }
 
+// answers checks that 30 requests with the headers all answer 200 with body want.
+func (e *rolloutEnv) answers(header []string, want string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		for i := 0; i < 30; i++ {
+			if status, body := e.get("/", header...); status != 200 || body != want {
+				return fmt.Errorf("request %d (headers %v) answered %d %q, want %q", i, header, status, body, want)
+			}
+		}
+		return nil
+	}
+}
+
 // override is the version-override header that sends a request to version.
 func (e *rolloutEnv) override(version string) []string {
 	return []string{"Cloudflare-Workers-Version-Overrides", fmt.Sprintf("%s=%q", e.name, version)}

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
 )
 
 // terraformCLI runs the real terraform binary in a working directory against this test
@@ -118,7 +118,7 @@ func (c *terraformCLI) must(args ...string) string {
 func (c *terraformCLI) background(args ...string) (*exec.Cmd, func() (string, error)) {
 	c.t.Helper()
 	cmd := c.command(args...)
-	var out syncBytes
+	var out edgetest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -189,23 +189,6 @@ func (c *terraformCLI) plannedChange() (before, after map[string]any) {
 	}
 	c.t.Fatalf("no planned change of %s", deployAddress)
 	return nil, nil
-}
-
-type syncBytes struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBytes) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBytes) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // trafficString renders a traffic attribute from JSON state as "v=p,v=p".
