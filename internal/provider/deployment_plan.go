@@ -102,6 +102,14 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 	for _, w := range p.Warnings {
 		resp.Diagnostics.AddAttributeWarning(path.Root("version_id"), "Rollout", w)
 	}
+	if state == nil && p.Kind == rollout.KindResume {
+		// A create that takes over a rollout in flight: the rest of its hold depends on when
+		// the apply starts, and a create has no planned private state to plan with the same
+		// clock. The apply plans it again.
+		plan.unknownStatus()
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
 	want, pin := keptSplit(p.Expect, s.keep)
 	if p.Kind == rollout.KindNoChange && state != nil && !pin {
 		plan.keepStatus(state)
@@ -130,10 +138,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	// The update plans again with this clock (a create gets no planned private state, and
+	// reads the deployment again instead).
 	resp.Diagnostics.Append(savePlannedAt(ctx, resp.Private, now)...)
-	if state == nil {
-		resp.Diagnostics.Append(saveStatus(ctx, resp.Private, cur)...)
-	}
 }
 
 // keepStatus carries the state's computed values into a plan that changes nothing.
