@@ -126,7 +126,7 @@ func (e *rolloutEnv) checkCanaryTraffic(load *loadGen, hook *webhook, candidate 
 		}
 		share, n := load.share("v2", from, to)
 		tolerance := 4 * math.Sqrt(pct/100*(1-pct/100)/float64(n)) * 100
-		if n < 100 || math.Abs(share*100-pct) > tolerance {
+		if n < 50 || math.Abs(share*100-pct) > tolerance {
 			return fmt.Errorf("step %d (%s–%s): %.1f %% of %d answers from the new version, want %v %% ± %.1f", i+1, from.Format(time.StampMilli), to.Format(time.StampMilli), share*100, n, pct, tolerance)
 		}
 		e.t.Logf("step %d: %.1f %% of %d answers from the new version (want %v %% ± %.1f); served %v after the deployment was created",
