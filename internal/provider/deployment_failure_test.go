@@ -91,7 +91,8 @@ func TestAccDeployment_errorRateRollsBack(t *testing.T) {
 
 // A canary whose new version returns HTTP 500 itself on 5 % of requests: Workers analytics
 // count those as successes (on Cloudflare as on the local edge), so the error rate stays 0;
-// the probes, which see HTTP statuses, catch it.
+// the probes, which see HTTP statuses, catch it (5 per check: the 20th, at the fourth check,
+// by when the load has reached the new version).
 func TestAccDeployment_returned500CaughtByProbes(t *testing.T) {
 	t.Parallel()
 	failingCanary{
@@ -99,7 +100,7 @@ func TestAccDeployment_returned500CaughtByProbes(t *testing.T) {
 		analysis: `{
     interval = "1s", delay = "0s"
     metric   = { error_rate = { max = 0.02, min_requests = 1 } }
-    probe    = { url = %q, path = "/health", count = 20 }
+    probe    = { url = %q, path = "/health", count = 5 }
   }`,
 		failure: "error_rate 0 over {n} requests (max 0.02, stable 0); probe GET /health answered 500, expected 200",
 	}.run(t)
