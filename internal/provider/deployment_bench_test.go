@@ -168,7 +168,7 @@ func BenchmarkDeploymentSplitToServe(b *testing.B) {
 			b.Fatalf("the first request after the write answered %q, want %q", got, body)
 		}
 	}
-	b.ReportMetric(float64(ack.Milliseconds())/float64(b.N), "ack-ms")
+	b.ReportMetric(float64(ack.Milliseconds())/float64(b.N), "ack-ms/write")
 }
 
 // BenchmarkDeploymentAnalysis is one check's decision: the analytics query of both versions
