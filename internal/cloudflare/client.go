@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	cf "github.com/cloudflare/cloudflare-go/v7"
 	"github.com/cloudflare/cloudflare-go/v7/durable_objects"
 	"github.com/cloudflare/cloudflare-go/v7/kv"
 	"github.com/cloudflare/cloudflare-go/v7/option"
@@ -76,6 +77,7 @@ type API interface {
 
 	WorkersAPI
 	WorkflowsAPI
+	AnalyticsAPI
 }
 
 // Client implements API over cloudflare-go/v7.
@@ -89,6 +91,8 @@ type Client struct {
 	durableObjects *durable_objects.DurableObjectService
 	zones          *zones.ZoneService
 	workflows      *workflows.WorkflowService
+	// raw sends requests outside the SDK's services (GraphQL) with the same options.
+	raw *cf.Client
 }
 
 var _ API = (*Client)(nil)
@@ -162,6 +166,7 @@ func New(cfg Config) (*Client, error) {
 		durableObjects: durable_objects.NewDurableObjectService(opts...),
 		zones:          zones.NewZoneService(opts...),
 		workflows:      workflows.NewWorkflowService(opts...),
+		raw:            &cf.Client{Options: opts},
 	}, nil
 }
 

@@ -76,6 +76,9 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("%s: %v", e.Op, e.Err)
 	case e.Code != 0:
 		msg = fmt.Sprintf("%s: Cloudflare API error %d (HTTP %d): %s", e.Op, e.Code, e.Status, e.Message)
+	case e.Message != "":
+		// GraphQL errors carry a message and no numeric code.
+		msg = fmt.Sprintf("%s: %s", e.Op, e.Message)
 	default:
 		msg = fmt.Sprintf("%s: Cloudflare API returned HTTP %d %s", e.Op, e.Status, http.StatusText(e.Status))
 	}

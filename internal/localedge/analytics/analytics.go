@@ -5,7 +5,7 @@
 // # Aggregation
 //
 // Invocations are aggregated into one bucket per minute per (script, version, HTTP status,
-// thrown). A bucket keeps the request count, the error count, the client-disconnect count and,
+// outcome). A bucket keeps the request count, the error count, the client-disconnect count and,
 // for wall time and CPU time, a log-linear histogram (see hist) with exact counts, sum, minimum
 // and maximum. Nothing is sampled: the local edge reports every invocation, so the GraphQL
 // `avg { sampleInterval }` is always 1.
@@ -52,8 +52,12 @@ type Invocation struct {
 	// Status is the HTTP status of the response; 0 means no response reached the client
 	// (the client disconnected), which Cloudflare reports as status "clientDisconnected".
 	Status int
-	// Thrown is true when the script threw an uncaught exception.
+	// Thrown is true when the script threw an uncaught exception (the client got Cloudflare's
+	// 500 "error code: 1101").
 	Thrown bool
+	// Internal is true when the Workers runtime itself failed to process the request (no
+	// answer from it), which Cloudflare reports as status "internalError".
+	Internal bool
 	// WallTime is the invocation's wall-clock time.
 	WallTime time.Duration
 	// CPUTime is the invocation's CPU time; zero means unknown and is left out of the CPU
@@ -72,26 +76,33 @@ const (
 	StatusInternalError        = "internalError"
 )
 
-// InvocationStatus maps an HTTP status and the thrown flag to Cloudflare's invocation status:
-// a thrown exception is scriptThrewException; otherwise a 5xx response is internalError (the
-// local edge counts 5xx responses as errors, and Cloudflare's errors are exactly the requests
-// whose status is scriptThrewException, exceededResources or internalError); a missing
-// response (status 0) is clientDisconnected; anything else is success.
-func InvocationStatus(status int, thrown bool) string {
+// InvocationStatus is Cloudflare's invocation status of inv. Cloudflare's status says whether
+// the Worker ran to a response, not what the response says: an uncaught exception is
+// scriptThrewException, a failure of the runtime itself internalError, a client gone before the
+// response (status 0) clientDisconnected, and every response the Worker returned is success,
+// a 500 included. (exceededResources, a CPU or memory limit, is never reported locally.)
+func InvocationStatus(inv Invocation) string {
 	switch {
-	case thrown:
+	case inv.Thrown:
 		return StatusScriptThrewException
-	case status >= 500:
+	case inv.Internal:
 		return StatusInternalError
-	case status == 0:
+	case inv.Status == 0:
 		return StatusClientDisconnected
 	default:
 		return StatusSuccess
 	}
 }
 
-// IsError reports whether an invocation counts in `errors`: status ≥ 500 or an exception.
-func IsError(status int, thrown bool) bool { return thrown || status >= 500 }
+// IsError reports whether an invocation counts in `errors`: as on Cloudflare, those whose
+// status is scriptThrewException, exceededResources or internalError, whatever the HTTP status.
+func IsError(inv Invocation) bool {
+	switch InvocationStatus(inv) {
+	case StatusScriptThrewException, StatusExceededResources, StatusInternalError:
+		return true
+	}
+	return false
+}
 
 // Options configures a Recorder.
 type Options struct {
@@ -128,11 +139,12 @@ type shard struct {
 
 // bucketKey identifies one minute bucket.
 type bucketKey struct {
-	minute  int64 // Unix minutes
-	script  string
-	version string
-	status  int
-	thrown  bool
+	minute   int64 // Unix minutes
+	script   string
+	version  string
+	status   int
+	thrown   bool
+	internal bool
 }
 
 // NewRecorder returns an empty recorder.
@@ -180,7 +192,7 @@ func (r *Recorder) Record(inv Invocation) {
 	if minute < r.horizon.Load() {
 		return // already older than the retention
 	}
-	k := bucketKey{minute: minute, script: inv.Script, version: inv.Version, status: inv.Status, thrown: inv.Thrown}
+	k := bucketKey{minute: minute, script: inv.Script, version: inv.Version, status: inv.Status, thrown: inv.Thrown, internal: inv.Internal}
 	sh := &r.shards[rand.Uint32()&(numShards-1)]
 	sh.mu.Lock()
 	a := sh.m[k]
@@ -272,10 +284,10 @@ type agg struct {
 
 func (a *agg) add(inv Invocation) {
 	a.requests++
-	if IsError(inv.Status, inv.Thrown) {
+	if IsError(inv) {
 		a.errors++
 	}
-	if inv.Status == 0 && !inv.Thrown {
+	if InvocationStatus(inv) == StatusClientDisconnected {
 		a.disconnects++
 	}
 	a.wall.add(micros(inv.WallTime))
@@ -454,6 +466,7 @@ type snapshotBucket struct {
 	Version     string       `json:"scriptVersion"`
 	Status      int          `json:"status"`
 	Thrown      bool         `json:"thrown,omitempty"`
+	Internal    bool         `json:"internal,omitempty"`
 	Requests    uint64       `json:"requests"`
 	Errors      uint64       `json:"errors"`
 	Disconnects uint64       `json:"clientDisconnects,omitempty"`
@@ -516,7 +529,7 @@ func (r *Recorder) Snapshot() ([]byte, error) {
 	for _, k := range keys {
 		a := merged[k]
 		s.Buckets = append(s.Buckets, snapshotBucket{
-			Minute: k.minute, Script: k.script, Version: k.version, Status: k.status, Thrown: k.thrown,
+			Minute: k.minute, Script: k.script, Version: k.version, Status: k.status, Thrown: k.thrown, Internal: k.internal,
 			Requests: a.requests, Errors: a.errors, Disconnects: a.disconnects,
 			Wall: toSnapshotHist(&a.wall), CPU: toSnapshotHist(&a.cpu),
 		})
@@ -537,7 +550,10 @@ func lessKey(a, b bucketKey) bool {
 	if a.status != b.status {
 		return a.status < b.status
 	}
-	return !a.thrown && b.thrown
+	if a.thrown != b.thrown {
+		return !a.thrown
+	}
+	return !a.internal && b.internal
 }
 
 // Restore merges a Snapshot into the recorder (adding to what it already holds, so it can be
@@ -564,7 +580,7 @@ func (r *Recorder) Restore(data []byte) error {
 		if b.Errors > b.Requests || b.Disconnects > b.Requests || wall.n != b.Requests || cpu.n > b.Requests {
 			return fmt.Errorf("analytics snapshot: bucket %d counts are inconsistent", i)
 		}
-		k := bucketKey{minute: b.Minute, script: b.Script, version: b.Version, status: b.Status, thrown: b.Thrown}
+		k := bucketKey{minute: b.Minute, script: b.Script, version: b.Version, status: b.Status, thrown: b.Thrown, internal: b.Internal}
 		a := &agg{requests: b.Requests, errors: b.Errors, disconnects: b.Disconnects, wall: wall, cpu: cpu}
 		if m := restored[k]; m != nil {
 			m.merge(a)

@@ -75,35 +75,43 @@ func TestBinIndexBounds(t *testing.T) {
 
 func TestCountsAndErrors(t *testing.T) {
 	r, _ := newTestRecorder()
+	// Errors are what Cloudflare counts: exceptions and runtime failures, not the 5xx
+	// responses a Worker returns (those are successes).
 	cases := []struct {
-		status int
-		thrown bool
-		n      int
+		inv Invocation
+		n   int
 	}{
-		{200, false, 50}, {404, false, 7}, {500, false, 3}, {503, false, 2}, {200, true, 4}, {0, false, 5},
+		{Invocation{Status: 200}, 50}, {Invocation{Status: 404}, 7}, {Invocation{Status: 500}, 3}, {Invocation{Status: 503}, 2},
+		{Invocation{Status: 500, Thrown: true}, 4}, {Invocation{Status: 502, Internal: true}, 1}, {Invocation{Status: 0}, 5},
 	}
 	for _, c := range cases {
 		for i := 0; i < c.n; i++ {
-			r.Record(Invocation{Script: "api", Version: "v1", Status: c.status, Thrown: c.thrown, WallTime: time.Millisecond, At: t0})
+			inv := c.inv
+			inv.Script, inv.Version, inv.WallTime, inv.At = "api", "v1", time.Millisecond, t0
+			r.Record(inv)
 		}
 	}
 	a := total(r, nil)
-	if a.requests != 71 || a.errors != 3+2+4 || a.disconnects != 5 {
-		t.Fatalf("requests=%d errors=%d disconnects=%d, want 71 9 5", a.requests, a.errors, a.disconnects)
+	if a.requests != 72 || a.errors != 4+1 || a.disconnects != 5 {
+		t.Fatalf("requests=%d errors=%d disconnects=%d, want 72 5 5", a.requests, a.errors, a.disconnects)
 	}
-	if a.wall.sum != 71*1000 {
-		t.Fatalf("wall sum = %d µs, want %d", a.wall.sum, 71*1000)
+	if a.wall.sum != 72*1000 {
+		t.Fatalf("wall sum = %d µs, want %d", a.wall.sum, 72*1000)
 	}
 	if a.cpu.n != 0 {
 		t.Fatalf("cpu samples = %d, want 0 (CPU time unknown)", a.cpu.n)
 	}
 	for _, c := range []struct {
-		status int
-		thrown bool
-		want   string
-	}{{200, false, "success"}, {404, false, "success"}, {500, false, "internalError"}, {200, true, "scriptThrewException"}, {0, false, "clientDisconnected"}, {0, true, "scriptThrewException"}} {
-		if got := InvocationStatus(c.status, c.thrown); got != c.want {
-			t.Errorf("InvocationStatus(%d, %v) = %s, want %s", c.status, c.thrown, got, c.want)
+		inv   Invocation
+		want  string
+		error bool
+	}{
+		{Invocation{Status: 200}, "success", false}, {Invocation{Status: 404}, "success", false}, {Invocation{Status: 500}, "success", false},
+		{Invocation{Status: 500, Thrown: true}, "scriptThrewException", true}, {Invocation{Status: 502, Internal: true}, "internalError", true},
+		{Invocation{Status: 0}, "clientDisconnected", false}, {Invocation{Status: 0, Thrown: true}, "scriptThrewException", true},
+	} {
+		if got := InvocationStatus(c.inv); got != c.want || IsError(c.inv) != c.error {
+			t.Errorf("InvocationStatus(%+v) = %s (error %v), want %s (error %v)", c.inv, got, IsError(c.inv), c.want, c.error)
 		}
 	}
 }
@@ -209,7 +217,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		r.Record(Invocation{
 			Script: fmt.Sprintf("s%d", i%3), Version: fmt.Sprintf("v%d", i%2),
-			Status: []int{200, 200, 200, 500, 0}[i%5], Thrown: i%17 == 0,
+			Status: []int{200, 200, 200, 500, 0}[i%5], Thrown: i%17 == 0, Internal: i%23 == 0,
 			WallTime: time.Duration(rng.IntN(1_000_000)) * time.Microsecond,
 			CPUTime:  time.Duration(rng.IntN(10_000)) * time.Microsecond,
 			At:       t0.Add(time.Duration(i%30) * time.Minute),
@@ -277,7 +285,7 @@ func TestRecordConcurrent(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				r.Record(Invocation{Script: "s", Version: fmt.Sprint(g % 2), Status: 200 + 300*(i%2), WallTime: time.Millisecond, At: t0.Add(time.Duration(i%5) * time.Minute)})
+				r.Record(Invocation{Script: "s", Version: fmt.Sprint(g % 2), Status: 200 + 300*(i%2), Thrown: i%2 == 1, WallTime: time.Millisecond, At: t0.Add(time.Duration(i%5) * time.Minute)})
 			}
 		}(g)
 	}

@@ -225,7 +225,7 @@ func dimensionValue(k bucketKey, name string) string {
 	case "scriptVersion":
 		return k.version
 	case "status":
-		return InvocationStatus(k.status, k.thrown)
+		return InvocationStatus(Invocation{Status: k.status, Thrown: k.thrown, Internal: k.internal})
 	case "date":
 		return bucketTime(k).Format(time.DateOnly)
 	}
@@ -635,6 +635,31 @@ func compileCondition(key string, val any) (func(bucketKey) bool, error) {
 				}
 			}
 			return !in
+		}, nil
+	}
+	if dim == "datetime" && op != "" && op != "_neq" {
+		// datetime is an invocation's exact time on Cloudflare and its minute here: a bound
+		// keeps every minute that holds an instant within it, so a window that starts or ends
+		// mid-minute keeps that minute's invocations (an analysis window of a few seconds sees
+		// its requests; its minute may hold a few from just outside it).
+		s, ok := val.(string)
+		if !ok {
+			return nil, fmt.Errorf("%s: expected a string, got %v", key, val)
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: invalid Time %q: expected RFC 3339 such as 2024-01-02T15:04:05Z", key, s)
+		}
+		return func(b bucketKey) bool {
+			start := bucketTime(b)
+			switch op {
+			case "_gt", "_geq":
+				return start.Add(time.Minute).After(t)
+			case "_lt":
+				return start.Before(t)
+			default: // _leq
+				return !start.After(t)
+			}
 		}, nil
 	}
 	c, err := parse(val)

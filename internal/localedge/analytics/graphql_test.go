@@ -148,13 +148,10 @@ func TestHandlerCloudflareExample(t *testing.T) {
 
 func TestHandlerPerVersionWallTime(t *testing.T) {
 	r, _ := newTestRecorder()
-	// Stable: 1000 requests at 10ms, 1% errors. Canary: 200 requests at 50ms..249ms, 10% errors.
+	// Stable: 1000 requests at 10ms, 1% exceptions, 1% 503s it returns (not errors to
+	// Cloudflare). Canary: 200 requests at 50ms..249ms, 10% exceptions.
 	for i := 0; i < 1000; i++ {
-		status := 200
-		if i%100 == 0 {
-			status = 503
-		}
-		r.Record(Invocation{Script: "api", Version: "stable", Status: status, WallTime: 10 * time.Millisecond, At: t0.Add(time.Duration(i%3) * time.Minute)})
+		r.Record(Invocation{Script: "api", Version: "stable", Status: []int{200, 500, 503}[min(i%100, 2)], Thrown: i%100 == 1, WallTime: 10 * time.Millisecond, At: t0.Add(time.Duration(i%3) * time.Minute)})
 	}
 	for i := 0; i < 200; i++ {
 		r.Record(Invocation{Script: "api", Version: "canary", Status: 200, Thrown: i%10 == 0, WallTime: time.Duration(50+i) * time.Millisecond, At: t0.Add(time.Duration(i%3) * time.Minute)})
@@ -230,9 +227,17 @@ func TestHandlerGroupingFilteringLimit(t *testing.T) {
 	if got := minutes(query(`limit: 2, orderBy: [datetimeMinute_DESC]`)); strings.Join(got, ",") != "12:04:00Z,12:03:00Z" {
 		t.Fatalf("limit 2 DESC = %v", got)
 	}
-	// Time filters compare the start of the minute: 12:01:30 excludes the 12:01 minute.
-	if got := minutes(query(`limit: 100, filter: {datetime_geq: "2026-03-10T12:01:30Z", datetime_lt: "2026-03-10T12:04:00Z"}`)); strings.Join(got, ",") != "12:02:00Z,12:03:00Z" {
-		t.Fatalf("range = %v", got)
+	// datetime is an exact time on Cloudflare: a bound keeps each minute holding an instant
+	// within it, so 12:01:30 keeps the 12:01 minute, and < 12:04:00 ends before it.
+	if got := minutes(query(`limit: 100, filter: {datetime_geq: "2026-03-10T12:01:30Z", datetime_lt: "2026-03-10T12:04:00Z"}`)); strings.Join(got, ",") != "12:01:00Z,12:02:00Z,12:03:00Z" {
+		t.Fatalf("datetime range = %v", got)
+	}
+	if got := minutes(query(`limit: 100, filter: {datetime_gt: "2026-03-10T12:03:00Z", datetime_leq: "2026-03-10T12:03:59Z"}`)); strings.Join(got, ",") != "12:03:00Z" {
+		t.Fatalf("datetime range within a minute = %v", got)
+	}
+	// datetimeMinute is the minute itself: 12:01:30 excludes the 12:01 minute.
+	if got := minutes(query(`limit: 100, filter: {datetimeMinute_geq: "2026-03-10T12:01:30Z", datetimeMinute_lt: "2026-03-10T12:04:00Z"}`)); strings.Join(got, ",") != "12:02:00Z,12:03:00Z" {
+		t.Fatalf("datetimeMinute range = %v", got)
 	}
 	rs := query(`limit: 100, filter: {OR: [{datetimeMinute: "2026-03-10T12:00:00Z"}, {datetimeMinute: "2026-03-10T12:04:00Z"}]}`)
 	if len(rs) != 2 || section(rs[0], "count")["requests"] != 1.0 || section(rs[1], "count")["requests"] != 5.0 {
@@ -251,8 +256,10 @@ func TestHandlerGroupingFilteringLimit(t *testing.T) {
 
 func TestHandlerStatusFilter(t *testing.T) {
 	r, _ := newTestRecorder()
-	for i, s := range []int{200, 200, 404, 500, 0} {
-		r.Record(Invocation{Script: "api", Version: "v", Status: s, Thrown: i == 1, At: t0})
+	// 200, an exception (500 to the client), 404, a 500 the Worker returned, a runtime failure,
+	// a disconnect.
+	for i, s := range []int{200, 500, 404, 500, 502, 0} {
+		r.Record(Invocation{Script: "api", Version: "v", Status: s, Thrown: i == 1, Internal: i == 4, At: t0})
 	}
 	data, errs := post(t, r.Handler(testAccount), `query($a: string) { viewer { accounts(filter: {accountTag: $a}) {
 	  workersInvocationsAdaptive(limit: 10, filter: {status_in: [scriptThrewException, "internalError", exceededResources]}) { sum { requests errors } }
@@ -266,7 +273,7 @@ func TestHandlerStatusFilter(t *testing.T) {
 	if s := section(bad[0], "sum"); s["requests"] != 2.0 || s["errors"] != 2.0 {
 		t.Fatalf("error statuses sum = %v", s)
 	}
-	if s := section(ok[0], "sum"); s["requests"] != 2.0 || s["errors"] != 0.0 || s["clientDisconnects"] != 0.0 {
+	if s := section(ok[0], "sum"); s["requests"] != 3.0 || s["errors"] != 0.0 || s["clientDisconnects"] != 0.0 {
 		t.Fatalf("success sum = %v", s)
 	}
 }

@@ -25,8 +25,11 @@ import (
 //
 // Times (wallTime, cpuTime, cpuTimeUs) are microseconds, as on Cloudflare. Fields the local
 // edge does not measure (subrequests, duration, responseBodySize) are 0. Time dimensions have
-// minute resolution: `datetime` is the start of the invocation's minute, and time filters
-// compare that minute. Like Cloudflare's, the scalars string, Time, Date and uint64 take any
+// minute resolution: `datetime` is the start of the invocation's minute. Filters on the
+// truncated dimensions (datetimeMinute … datetimeSixHours) compare their value; a bound on
+// `datetime`, an exact time on Cloudflare, keeps every minute that holds an instant within it.
+// `status` is Cloudflare's invocation status: a response the Worker returned is `success`
+// whatever its HTTP status; `errors` counts scriptThrewException and internalError. Like Cloudflare's, the scalars string, Time, Date and uint64 take any
 // literal (an enum-like word for a string too); the resolver checks what it uses.
 var schema = gqlparser.MustLoadSchema(&ast.Source{Name: "analytics.graphql", Input: schemaSDL()})
 

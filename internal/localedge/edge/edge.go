@@ -152,18 +152,22 @@ func (e *Edge) Close() error {
 	return e.rt.Close()
 }
 
-// statusWriter remembers the status and the serving version of a proxied response.
+// statusWriter remembers the status, the serving version and the outcome of a proxied
+// response (and keeps the runtime's internal headers from the client).
 type statusWriter struct {
 	http.ResponseWriter
 	status  int
 	version string
+	outcome string
 }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
 		w.version = w.Header().Get(versionHeader)
+		w.outcome = w.Header().Get(runtime.OutcomeHeader)
 		w.Header().Del(versionHeader)
+		w.Header().Del(runtime.OutcomeHeader)
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
@@ -205,7 +209,10 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if sw.status == 0 {
 		sw.status = http.StatusOK
 	}
-	inv := analytics.Invocation{Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: at}
+	inv := analytics.Invocation{
+		Script: script, Version: sw.version, Status: sw.status, WallTime: time.Since(start), At: at,
+		Thrown: sw.outcome == runtime.OutcomeException, Internal: sw.outcome == runtime.OutcomeInternal,
+	}
 	e.cfg.API.Analytics().Record(inv)
 	if e.cfg.Record != nil {
 		e.cfg.Record(inv)

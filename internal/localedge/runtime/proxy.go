@@ -66,6 +66,7 @@ func newFront(drain time.Duration) (*front, error) {
 		Transport:     &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 256, IdleConnTimeout: 30 * time.Second},
 		FlushInterval: -1,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			w.Header().Set(OutcomeHeader, OutcomeInternal)
 			http.Error(w, "local edge: the Workers runtime did not answer: "+err.Error(), http.StatusBadGateway)
 		},
 	}

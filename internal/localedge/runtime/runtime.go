@@ -392,6 +392,19 @@ const ScriptHeader = "x-servicesdo-script"
 // VersionHeader is the response header that names the version that served a request.
 const VersionHeader = "x-servicesdo-version"
 
+// OutcomeHeader marks an edge request whose Worker did not produce a response: the router
+// answers like Cloudflare (500, "error code: 1101") and says why, so that analytics count the
+// invocation as Cloudflare does. A response the Worker returns, whatever its status, has none.
+const OutcomeHeader = "x-servicesdo-outcome"
+
+// OutcomeException is OutcomeHeader's value for an uncaught exception (Cloudflare's invocation
+// status scriptThrewException).
+const OutcomeException = "exception"
+
+// OutcomeInternal is OutcomeHeader's value when the runtime itself did not answer (Cloudflare's
+// invocation status internalError).
+const OutcomeInternal = "internal"
+
 // Close disposes every Miniflare instance and stops Node (killing it after 10 s).
 func (r *Runtime) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -157,8 +157,9 @@ func (s *Workers) postDeployment(w http.ResponseWriter, r *http.Request) error {
 	}
 	total := 0.0
 	for _, dv := range body.Versions {
-		if dv.Percentage <= 0 || dv.Percentage > 100 {
-			return api.Errorf(http.StatusBadRequest, 10021, "Version %s has percentage %v; each percentage must be greater than 0 and at most 100", dv.VersionID, dv.Percentage)
+		// 0 % is allowed: the version stays reachable with the version-override header only.
+		if dv.Percentage < 0 || dv.Percentage > 100 || math.IsNaN(dv.Percentage) {
+			return api.Errorf(http.StatusBadRequest, 10021, "Version %s has percentage %v; each percentage must be from 0 to 100", dv.VersionID, dv.Percentage)
 		}
 		total += dv.Percentage
 	}

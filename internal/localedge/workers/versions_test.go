@@ -150,10 +150,28 @@ func TestWorkersVersionsAndDeployments(t *testing.T) {
 	_, err = e.workers.Scripts.Deployments.Get(e.ctx, "w", "nope", cfworkers.ScriptDeploymentGetParams{AccountID: acct})
 	edgetest.WantAPIError(t, err, 404, 10007)
 
+	// A version at 0 % stays in the deployment (reachable only with the version-override
+	// header): Cloudflare's blue/green preview.
+	preview, err := e.workers.Scripts.Deployments.New(e.ctx, "w", cfworkers.ScriptDeploymentNewParams{AccountID: acct, Deployment: cfworkers.DeploymentParam{
+		Strategy: cloudflare.F(cfworkers.DeploymentStrategyPercentage),
+		Versions: cloudflare.F([]cfworkers.DeploymentVersionParam{{VersionID: cloudflare.F(v1ID), Percentage: cloudflare.F(100.0)}, {VersionID: cloudflare.F(v2.ID), Percentage: cloudflare.F(0.0)}}),
+	}})
+	if err != nil || len(preview.Versions) != 2 || preview.Versions[1].VersionID != v2.ID || preview.Versions[1].Percentage != 0 {
+		t.Fatalf("deployment with a 0 %% version = %+v, %v", preview, err)
+	}
+	deps, err = e.workers.Scripts.Deployments.List(e.ctx, "w", cfworkers.ScriptDeploymentListParams{AccountID: acct})
+	if err != nil || len(deps.Deployments) != 3 || deps.Deployments[0].ID != preview.ID || deps.Deployments[1].ID != dep.ID {
+		t.Fatalf("deployments after the preview = %+v, %v", deps, err)
+	}
+	dep = preview
+
 	bad := []struct {
 		name string
 		d    cfworkers.DeploymentParam
 	}{
+		{"negative", cfworkers.DeploymentParam{Strategy: cloudflare.F(cfworkers.DeploymentStrategyPercentage), Versions: cloudflare.F([]cfworkers.DeploymentVersionParam{
+			{VersionID: cloudflare.F(v1ID), Percentage: cloudflare.F(110.0)}, {VersionID: cloudflare.F(v2.ID), Percentage: cloudflare.F(-10.0)}})}},
+		{"only 0 %", cfworkers.DeploymentParam{Strategy: cloudflare.F(cfworkers.DeploymentStrategyPercentage), Versions: cloudflare.F([]cfworkers.DeploymentVersionParam{{VersionID: cloudflare.F(v1ID), Percentage: cloudflare.F(0.0)}})}},
 		{"sum", cfworkers.DeploymentParam{Strategy: cloudflare.F(cfworkers.DeploymentStrategyPercentage), Versions: cloudflare.F([]cfworkers.DeploymentVersionParam{{VersionID: cloudflare.F(v1ID), Percentage: cloudflare.F(50.0)}})}},
 		{"three", cfworkers.DeploymentParam{Strategy: cloudflare.F(cfworkers.DeploymentStrategyPercentage), Versions: cloudflare.F([]cfworkers.DeploymentVersionParam{
 			{VersionID: cloudflare.F(v1ID), Percentage: cloudflare.F(50.0)}, {VersionID: cloudflare.F(v2.ID), Percentage: cloudflare.F(25.0)}, {VersionID: cloudflare.F(v2.ID), Percentage: cloudflare.F(25.0)}})}},

@@ -115,8 +115,10 @@ function buildOptions(snapshot, include, validating) {
     missing.add(name);
     return { name: missingWorker(name) };
   };
-  // A service binding without entrypoint goes to the target's router when its deployment is
-  // split; with a single version it goes straight to that version (so RPC methods work too).
+  // A service binding without entrypoint goes to the target's router when its deployment holds
+  // two versions (a split, or a version at 0 % that the version-override header reaches); with
+  // a single version it goes straight to that version (so RPC methods work too): an override can
+  // only name a version in the deployment, so the router would pick the same one.
   const serviceTarget = (name, entrypoint) => {
     const target = byName.get(name);
     if (!target || validating) return missingTarget(name);
@@ -145,7 +147,7 @@ function buildOptions(snapshot, include, validating) {
   const entryServices = {};
   scripts.forEach((s, i) => {
     entryRouters[s.name] = `R${i}`;
-    entryServices[`R${i}`] = routerWorker(s.name);
+    entryServices[`R${i}`] = { name: routerWorker(s.name), entrypoint: "FromEdge" };
   });
   workers.push({
     name: ENTRY,

@@ -1,7 +1,9 @@
 // Entry worker: the first Worker of the Miniflare instance, so it owns the instance's port.
 // The Go edge has already matched the request's host/route to a script and names it in the
 // x-servicesdo-script header; this Worker strips the header and hands the request to that
-// script's router. env.ROUTERS maps script name → name of the service binding to its router.
+// script's router (its FromEdge entrypoint, which answers for a Worker that throws as
+// Cloudflare answers the client). env.ROUTERS maps script name → name of the service binding
+// to its router.
 const SCRIPT_HEADER = "x-servicesdo-script";
 
 export default {

@@ -4,6 +4,13 @@
 // env.CONFIG = { script, versions: [{ id, percentage, binding }] } in deployment order;
 // env[binding] is the service binding to that version's Worker.
 //
+// Edge requests come in through the FromEdge entrypoint (the entry worker binds it), service
+// bindings through the default export. For an edge request whose Worker throws, the router
+// answers as Cloudflare answers the client, 500 "error code: 1101", tagged with
+// x-servicesdo-outcome: exception so that analytics count a scriptThrewException (a 500 the
+// Worker returns itself is a success to Cloudflare's analytics). Over a service binding the
+// exception reaches the caller as an exception, as on Cloudflare.
+//
 // A request with x-servicesdo-trigger: scheduled runs the picked version's scheduled handler
 // instead (a cron trigger; x-servicesdo-cron and x-servicesdo-scheduled-time, Unix ms, say which
 // and when) and answers its outcome as JSON ({"outcome":"ok","noRetry":false}).
@@ -14,24 +21,44 @@
 //   2. Cloudflare-Workers-Version-Key: the key is hashed to a bucket 0..99, mapped through the
 //      cumulative percentages (the same key always lands on the same version);
 //   3. otherwise a uniform random draw weighted by percentage.
+import { WorkerEntrypoint } from "cloudflare:workers";
+
 const VERSION_HEADER = "x-servicesdo-version";
+const OUTCOME_HEADER = "x-servicesdo-outcome";
 const TRIGGER_HEADER = "x-servicesdo-trigger";
 
 export default {
-  async fetch(request, env) {
-    const version = pick(request, env.CONFIG);
-    if (request.headers.get(TRIGGER_HEADER) === "scheduled") {
-      const time = Number(request.headers.get("x-servicesdo-scheduled-time"));
-      const result = await env[version.binding].scheduled({
-        scheduledTime: Number.isFinite(time) && time > 0 ? new Date(time) : new Date(),
-        cron: request.headers.get("x-servicesdo-cron") ?? "",
-      });
-      return tagged(Response.json(result), version.id);
-    }
-    const response = await env[version.binding].fetch(request);
-    return tagged(response, version.id);
+  fetch(request, env) {
+    return route(request, env, false);
   },
 };
+
+export class FromEdge extends WorkerEntrypoint {
+  fetch(request) {
+    return route(request, this.env, true);
+  }
+}
+
+async function route(request, env, fromEdge) {
+  const version = pick(request, env.CONFIG);
+  if (request.headers.get(TRIGGER_HEADER) === "scheduled") {
+    const time = Number(request.headers.get("x-servicesdo-scheduled-time"));
+    const result = await env[version.binding].scheduled({
+      scheduledTime: Number.isFinite(time) && time > 0 ? new Date(time) : new Date(),
+      cron: request.headers.get("x-servicesdo-cron") ?? "",
+    });
+    return tagged(Response.json(result), version.id);
+  }
+  if (!fromEdge) return tagged(await env[version.binding].fetch(request), version.id);
+  let response;
+  try {
+    response = await env[version.binding].fetch(request);
+  } catch (err) {
+    console.error(`local edge: ${env.CONFIG.script} version ${version.id} threw: ${err && err.stack ? err.stack : err}`);
+    response = new Response("error code: 1101", { status: 500, headers: { "content-type": "text/plain; charset=UTF-8", [OUTCOME_HEADER]: "exception" } });
+  }
+  return tagged(response, version.id);
+}
 
 function pick(request, { script, versions }) {
   const overrides = request.headers.get("Cloudflare-Workers-Version-Overrides");

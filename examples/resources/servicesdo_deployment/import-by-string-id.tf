@@ -1,0 +1,4 @@
+import {
+  to = servicesdo_deployment.orders
+  id = "orders"
+}
