@@ -2,7 +2,7 @@
 // credentials only with an explicit origin list, the upstream's own CORS headers replaced.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startEdge, send, route } from "./harness.mjs";
+import { startEdge, send, route, until } from "./harness.mjs";
 
 const SHOP = "https://shop.example.com";
 let edge, listed, any;
@@ -105,7 +105,10 @@ test('a configuration that lists "null" is refused: the gateway fails closed', a
     assert.equal(res.status, 500);
     assert.equal(res.headers["access-control-allow-origin"], undefined);
   }
-  assert.ok(edge.logs.some((l) => l.includes("gateway.config_error") && l.includes("cors.allowed_origins[0]")));
+  // workerd's stdout reaches the test after the response: wait for the line.
+  await until(() => edge.logs.some((l) => l.includes("gateway.config_error") && l.includes("cors.allowed_origins[0]")), {
+    what: "the config_error log line",
+  });
 });
 
 test("an OPTIONS request that is not a preflight is routed to the upstream", async () => {

@@ -2,7 +2,7 @@
 // and timeouts, retries, streaming, redirects, version pinning.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startEdge, send, open, route } from "./harness.mjs";
+import { startEdge, send, open, route, until } from "./harness.mjs";
 
 const VERSION = "5b1a7a0e-3f1c-4c9e-9a51-2f0d1c7e9b42";
 let edge, gw, strict, broken;
@@ -95,7 +95,10 @@ test("an invalid configuration fails closed with 500", async () => {
   const res = await send(broken, { path: "/users/1/x" });
   assert.equal(res.status, 500);
   assert.deepEqual(res.json(), { error: "the gateway is misconfigured", request_id: null });
-  assert.ok(edge.logs.some((l) => l.includes("gateway.config_error") && l.includes('\\"*\\" must be the last segment')));
+  // workerd's stdout reaches the test after the response: wait for the line.
+  await until(() => edge.logs.some((l) => l.includes("gateway.config_error") && l.includes('\\"*\\" must be the last segment')), {
+    what: "the config_error log line",
+  });
 });
 
 test("method not allowed → 405 with Allow; GET allows HEAD", async () => {
