@@ -10,6 +10,7 @@ import (
 	"log"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -18,6 +19,7 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/standalone"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/provider"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/selfprofile"
 )
 
 // version is set by goreleaser.
@@ -35,12 +37,35 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	quietSDKLogs()
+	stopProfile := selfprofile.Start()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/dot-do/servicesdo",
 		Debug:   debug,
 	})
+	stopProfile()
 	if err != nil {
 		log.Fatal(err)
+	}
+}
+
+// sdkLogLevels are the plugin SDK's loggers: the root one, the framework's and the protocol's.
+var sdkLogLevels = []string{"TF_LOG_SDK", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_SDK_PROTO"}
+
+// quietSDKLogs turns the plugin SDK's loggers off when the user asked for no logs at all.
+// Terraform hands the provider its environment, and without any TF_LOG* the SDK would still
+// format every trace line (tens of thousands per plan of many resources) for Terraform to
+// parse and discard. Any TF_LOG, TF_LOG_PROVIDER* or TF_LOG_SDK* leaves logging as the SDK
+// sets it, so TF_LOG=trace shows everything exactly as before.
+func quietSDKLogs() {
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if value != "" && (name == "TF_LOG" || strings.HasPrefix(name, "TF_LOG_PROVIDER") || strings.HasPrefix(name, "TF_LOG_SDK")) {
+			return
+		}
+	}
+	for _, name := range sdkLogLevels {
+		_ = os.Setenv(name, "off")
 	}
 }
 

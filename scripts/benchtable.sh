@@ -1,24 +1,56 @@
 #!/usr/bin/env bash
-# Turns `go test -bench` output into the table `make bench` prints: each benchmark's time per
-# operation and custom metrics, and the ratio of each no-op plan to Terraform's own floor
-# (terraform_data with the same count).
+# Turns `go test -bench` output into the tables `make bench` prints: first the figures of the
+# provider's performance goals, each beside its floor (Terraform's own plan of as many
+# terraform_data, measured side by side in alternating runs; medians), then every benchmark
+# with its time per operation and custom metrics.
 awk '
 /^Benchmark/ {
   name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
-  ns = ""; extra = ""
+  names[++n] = name
   for (i = 3; i < NF; i++) {
-    if ($(i+1) == "ns/op") ns = $i
-    else if ($(i+1) ~ /\//) extra = extra sprintf("%s %s  ", $i, $(i+1))
+    if ($(i+1) ~ /\//) metric[name, $(i+1)] = $i
+    else if ($(i+1) ~ /^(x-floor|provider-peak-MiB)$/) metric[name, $(i+1)] = $i
   }
-  names[++n] = name; secs[name] = ns / 1e9; extras[name] = extra
-  if (name ~ /terraform_data/) { group = name; sub(/\/.*/, "", group); floor[group] = ns / 1e9 }
+  line[name] = $0
+}
+function has(b, unit) { return (b, unit) in metric }
+function val(b, unit) { return metric[b, unit] }
+function row(figure, value, floor, ratio, goal) {
+  printf "%-58s %14s %12s %9s   %s\n", figure, value, floor, ratio, goal
+}
+function vsfloor(figure, b, goal) {
+  if (!has(b, "x-floor")) { row(figure, "not run", "", "", goal); return }
+  row(figure, sprintf("%.3f s", val(b, "s/plan")), sprintf("%.3f s", val(b, "floor-s/plan")), sprintf("%.2fx", val(b, "x-floor")), goal)
 }
 END {
   if (n == 0) { print "no benchmark results"; exit 1 }
-  printf "\n%-52s %12s %10s  %s\n", "benchmark", "s/op", "vs floor", "metrics"
+  svc = "NoOpPlan/servicesdo_service_x100"; kv = "NoOpPlan/servicesdo_kv_namespace_x100"
+  load = "ProviderLoad/servicesdo"; empty = "ProviderLoad/empty_framework_provider"; apply = "ApplyOneChangedService"
+  printf "\nPerformance goals (issue 10): medians of alternating runs; floor = the same plan of terraform_data only\n"
+  row("figure", "value", "floor", "ratio", "goal")
+  vsfloor("no-op plan, 100 servicesdo_service", svc, "<= 5x")
+  vsfloor("  reference: the same schema, a provider doing nothing", svc "_schema_only", "")
+  vsfloor("no-op plan, 100 servicesdo_kv_namespace", kv, "<= 2x")
+  vsfloor("  reference: the same schema, a provider doing nothing", kv "_schema_only", "")
+  vsfloor("provider load: 1 terraform_data, provider configured", load, "<= 1.5x")
+  vsfloor("  reference: the same with an empty framework provider", empty, "")
+  if (has(svc, "api-calls/resource/plan")) row("API calls per service per no-op plan", sprintf("%.2f", val(svc, "api-calls/resource/plan")), "", "", "<= 2")
+  if (has(kv, "api-calls/resource/plan")) row("API calls per KV namespace per no-op plan", sprintf("%.2f", val(kv, "api-calls/resource/plan")), "", "", "")
+  if (has(apply, "api-calls/apply")) row("API calls, apply changing 1 of 100 services", sprintf("%d = 2N%+d", val(apply, "api-calls/apply"), val(apply, "api-calls-beyond-2N/apply")), "", "", "<= 2N+5")
+  if (has(svc, "provider-peak-MiB")) row("provider peak RSS, 100-service no-op plan", sprintf("%.1f MiB", val(svc, "provider-peak-MiB")), "", "", "<= 60 MiB")
+  if (has(load, "provider-peak-MiB")) row("  reference: provider peak RSS when only loaded", sprintf("%.1f MiB", val(load, "provider-peak-MiB")), "", "", "")
+  if (has(svc, "provider-cpu-s/plan")) row("provider CPU, 100-service no-op plan", sprintf("%.2f s", val(svc, "provider-cpu-s/plan")), "", "", "")
+  if (has(svc, "provider-alloc-MiB/plan")) row("provider allocations, 100-service no-op plan", sprintf("%.0f MiB", val(svc, "provider-alloc-MiB/plan")), "", "", "")
+  if (has(apply, "s/apply")) row("apply changing 1 of 100 services", sprintf("%.3f s", val(apply, "s/apply")), "", "", "")
+
+  printf "\nAll benchmarks\n%-52s %12s  %s\n", "benchmark", "s/op", "metrics"
   for (i = 1; i <= n; i++) {
-    name = names[i]; group = name; sub(/\/.*/, "", group)
-    ratio = (group in floor && floor[group] > 0) ? sprintf("%.2fx", secs[name] / floor[group]) : "-"
-    printf "%-52s %12.3f %10s  %s\n", name, secs[name], ratio, extras[name]
+    name = names[i]; split(line[name], f, /[ \t]+/)
+    ns = ""; extra = ""
+    for (j = 3; j < length(f); j++) {
+      if (f[j+1] == "ns/op") ns = f[j]
+      else if (f[j+1] != "" && f[j+1] !~ /^[0-9.e+-]+$/) extra = extra sprintf("%s %s  ", f[j], f[j+1])
+    }
+    printf "%-52s %12.3f  %s\n", name, ns / 1e9, extra
   }
 }'

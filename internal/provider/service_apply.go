@@ -61,8 +61,8 @@ func (a *attributeErrors) AddAttributeError(at path.Path, summary, detail string
 // warning, with complete state, and the next plan shows what is left to do.
 func (r *serviceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, cfg serviceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getService(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getService(ctx, req.Config.Raw, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -146,7 +146,7 @@ func (r *serviceResource) adopt(ctx context.Context, plan, cfg *serviceModel, ma
 	}
 	// As a create would: one full upload that deploys, with every secret and no other.
 	changes.upload, changes.putSecrets, changes.deleteSecrets, changes.scriptSettings = uploadScript, stringSet(plan.SecretNames), nil, false
-	if err := r.applyUpload(ctx, changes, plan, cfg, nil, marker); err != nil {
+	if _, err := r.applyUpload(ctx, changes, plan, cfg, nil, marker); err != nil {
 		resp.Diagnostics.AddError("Cannot create service", err.Error()+". Nothing was recorded in state; the next apply adopts the Worker again.")
 		return
 	}
@@ -171,11 +171,12 @@ func (r *serviceResource) finishCreate(ctx context.Context, plan, cfg *serviceMo
 	if _, err := r.data.client.EditScriptLevelSettings(ctx, name, cloudflare.ScriptLevelSettingsPatch{Tags: plan.scriptTags()}); err != nil {
 		problems = append(problems, fmt.Errorf("removing the create marker tag (the next plan removes it): %w", err))
 	}
-	state, err := r.readBack(ctx, plan)
+	// The marker's removal touched the script after the upload: nothing it returned stands.
+	state, err := r.readBack(ctx, plan, uploaded{})
 	if err != nil {
 		problems = append(problems, fmt.Errorf("reading the service back: %w (the computed values that could not be read are empty until the next refresh)", err))
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(setService(ctx, &resp.State.Raw, &state)...)
 	if len(problems) > 0 {
 		resp.Diagnostics.AddWarning("Service created with problems",
 			fmt.Sprintf("Worker %q was created and is recorded in state, but: %v. Run terraform apply again: the next plan shows what is left to do. "+
@@ -195,10 +196,23 @@ func (r *serviceResource) alreadyExists(name string, existing *cloudflare.Script
 		name, r.data.client.AccountID(), origin, existing.CreatedOn.UTC().Format(time.RFC3339), name)
 }
 
-// readBack fills what the plan left unknown (version ids, etag, timestamps, URL) from the
-// platform, retrying: the write has succeeded. Whatever still cannot be read is recorded
-// empty, never unknown, and an empty etag makes the next refresh read the service in full.
-func (r *serviceResource) readBack(ctx context.Context, plan *serviceModel) (serviceModel, error) {
+// uploaded is what an upload returned that still holds when the apply reads the service
+// back: the read-back asks the platform only for the rest.
+type uploaded struct {
+	// script is the script as a full upload left it (etag, timestamps, migration tag).
+	script *cloudflare.Script
+	// deployed: that upload deployed its new version at 100 %, so it is both the latest and
+	// the deployed version.
+	deployed bool
+	// version is the version a version upload made (rollout = "managed").
+	version string
+}
+
+// readBack fills what the plan left unknown (version ids, etag, timestamps, URL), from what
+// the upload returned and else from the platform, retrying: the write has succeeded.
+// Whatever still cannot be read is recorded empty, never unknown, and an empty etag makes the
+// next refresh read the service in full.
+func (r *serviceResource) readBack(ctx context.Context, plan *serviceModel, up uploaded) (serviceModel, error) {
 	m := *plan
 	m.Secrets, m.InlineModules = types.MapNull(types.StringType), types.MapNull(types.StringType)
 	var err error
@@ -209,7 +223,7 @@ func (r *serviceResource) readBack(ctx context.Context, plan *serviceModel) (ser
 			}
 		}
 		r.data.cache.invalidate()
-		if err = r.fillComputed(ctx, &m); err == nil {
+		if err = r.fillComputed(ctx, &m, up); err == nil {
 			return m, nil
 		}
 		tflog.Warn(ctx, "reading the service back failed", map[string]any{"name": plan.Name.ValueString(), "attempt": attempt + 1, "error": err.Error()})
@@ -218,30 +232,52 @@ func (r *serviceResource) readBack(ctx context.Context, plan *serviceModel) (ser
 	return m, err
 }
 
-// fillComputed sets the computed values of m that are unknown, each from the one read that
-// gives it.
-func (r *serviceResource) fillComputed(ctx context.Context, m *serviceModel) error {
+// fillComputed sets the computed values of m that are unknown, each from what the upload
+// returned or else the one read that gives it.
+func (r *serviceResource) fillComputed(ctx context.Context, m *serviceModel, up uploaded) error {
 	name := m.Name.ValueString()
-	script, err := r.findScript(ctx, name)
-	if err != nil {
-		return err
-	}
-	if script == nil {
-		return fmt.Errorf("worker %q was written but is not in the account's list of Workers", name)
-	}
 	fill := func(v *types.String, value types.String) {
 		if v.IsUnknown() {
 			*v = value
 		}
 	}
 	fill(&m.ID, types.StringValue(name))
-	fill(&m.Etag, types.StringValue(script.Etag))
-	fill(&m.CreatedOn, formatTime(script.CreatedOn))
-	fill(&m.ModifiedOn, formatTime(script.ModifiedOn))
-	fill(&m.MigrationTag, types.StringValue(script.MigrationTag))
+	if up.version != "" {
+		fill(&m.LatestVersionID, types.StringValue(up.version))
+	}
+	script := up.script
+	if script == nil && (m.Etag.IsUnknown() || m.CreatedOn.IsUnknown() || m.ModifiedOn.IsUnknown() || m.MigrationTag.IsUnknown()) {
+		found, err := r.findScript(ctx, name)
+		if err != nil {
+			return err
+		}
+		if found == nil {
+			return fmt.Errorf("worker %q was written but is not in the account's list of Workers", name)
+		}
+		script = found
+	}
+	if script != nil {
+		fill(&m.Etag, types.StringValue(script.Etag))
+		fill(&m.CreatedOn, formatTime(script.CreatedOn))
+		fill(&m.ModifiedOn, formatTime(script.ModifiedOn))
+		fill(&m.MigrationTag, types.StringValue(script.MigrationTag))
+	}
+	var err error
 	if m.DurableObjectClasses.IsUnknown() {
 		if m.DurableObjectClasses, err = r.scriptClasses(ctx, name); err != nil {
 			return err
+		}
+	}
+	if up.deployed && (m.LatestVersionID.IsUnknown() || m.DeployedVersionID.IsUnknown()) {
+		// One read gives both: the upload's version serves all the traffic.
+		deployment, found, err := r.data.client.ActiveDeployment(ctx, name)
+		if err != nil {
+			return err
+		}
+		if found {
+			serving := types.StringValue(servingVersion(deployment))
+			fill(&m.LatestVersionID, serving)
+			fill(&m.DeployedVersionID, serving)
 		}
 	}
 	if m.LatestVersionID.IsUnknown() {
@@ -310,9 +346,9 @@ func fillEmpty(m *serviceModel) {
 // what is left. Errors from Update never taint.
 func (r *serviceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, cfg, state serviceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getService(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getService(ctx, req.Config.Raw, &cfg)...)
+	resp.Diagnostics.Append(getService(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -330,20 +366,24 @@ func (r *serviceResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.AddAttributeError(path.Root("durable_objects"), "Unsafe Durable Object migration", err.Error()+".")
 		return
 	}
-	if err := r.applyUpload(ctx, changes, &plan, &cfg, keepSecretBindings, ""); err != nil {
+	up, err := r.applyUpload(ctx, changes, &plan, &cfg, keepSecretBindings, "")
+	if err != nil {
 		resp.Diagnostics.AddError("Cannot update service", err.Error())
 		return
+	}
+	if changes.touchesScriptAfterUpload() {
+		up = uploaded{}
 	}
 	err = errors.Join(r.applySecretsAndSettings(ctx, changes, &plan, &cfg), r.reconcileTriggers(ctx, &plan, &state, changes))
 	if err != nil {
 		state.Etag, state.LatestVersionID, state.ModifiedOn = types.StringValue(""), types.StringValue(""), types.StringValue("")
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+		resp.Diagnostics.Append(setService(ctx, &resp.State.Raw, &state)...)
 		resp.Diagnostics.AddError("Cannot update service", fmt.Sprintf("Worker %q was partly updated: %v. State keeps what is certain; "+
 			"the next plan reads the Worker in full and shows what is left to do.", name, err))
 		return
 	}
-	saved, err := r.readBack(ctx, &plan)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &saved)...)
+	saved, err := r.readBack(ctx, &plan, up)
+	resp.Diagnostics.Append(setService(ctx, &resp.State.Raw, &saved)...)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot read service back", fmt.Sprintf("Worker %q was updated, but reading it back failed: %v. "+
 			"State records the planned values, with the version ids and etag empty; the next refresh reads the rest.", name, err))
@@ -352,15 +392,16 @@ func (r *serviceResource) Update(ctx context.Context, req resource.UpdateRequest
 
 // applyUpload performs the planned upload, if any: a full script upload, or a version upload
 // under a managed rollout. The secrets to put travel with it. keep names the binding types
-// carried over from the previous version; marker, when set, is added to the tags.
-func (r *serviceResource) applyUpload(ctx context.Context, c serviceChanges, plan, cfg *serviceModel, keep []string, marker string) error {
+// carried over from the previous version; marker, when set, is added to the tags. It returns
+// what the upload told of the result.
+func (r *serviceResource) applyUpload(ctx context.Context, c serviceChanges, plan, cfg *serviceModel, keep []string, marker string) (uploaded, error) {
 	if c.upload == uploadNone {
-		return nil
+		return uploaded{}, nil
 	}
 	name := plan.Name.ValueString()
 	modules, err := applyCode(cfg, plan)
 	if err != nil {
-		return err
+		return uploaded{}, err
 	}
 	configured := stringMap(cfg.Secrets)
 	secrets := make(map[string]string, len(c.putSecrets))
@@ -369,22 +410,27 @@ func (r *serviceResource) applyUpload(ctx context.Context, c serviceChanges, pla
 	}
 	upload, err := plan.scriptUpload(ctx, r.data.serviceEnv(), modules, secrets, c.migration)
 	if err != nil {
-		return err
+		return uploaded{}, err
 	}
 	upload.KeepBindings = keep
 	if marker != "" {
 		upload.Tags = append(upload.Tags, marker)
 	}
+	var up uploaded
 	if c.upload == uploadVersion {
-		_, err = r.data.client.UploadVersion(ctx, versionUpload(upload))
+		var v cloudflare.Version
+		v, err = r.data.client.UploadVersion(ctx, versionUpload(upload))
+		up.version = v.ID
 	} else {
-		_, err = r.data.client.UploadScript(ctx, upload)
+		var script cloudflare.Script
+		script, err = r.data.client.UploadScript(ctx, upload)
+		up.script, up.deployed = &script, true
 	}
 	r.data.cache.invalidate()
 	if err != nil {
-		return errors.New(explainUploadError(name, err))
+		return uploaded{}, errors.New(explainUploadError(name, err))
 	}
-	return nil
+	return up, nil
 }
 
 // applySecretsAndSettings sets the script-level settings and the secrets that no upload
@@ -543,7 +589,7 @@ func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceMod
 
 func (r *serviceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state serviceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(getService(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -56,6 +56,10 @@ func (c serviceChanges) deploys() bool { return c.upload == uploadScript || c.se
 // touchesScript: the script's modified_on moves.
 func (c serviceChanges) touchesScript() bool { return c.makesVersion() || c.scriptSettings }
 
+// touchesScriptAfterUpload: a write after the upload (the secrets API, script settings)
+// moves the script and its versions again, so what the upload returned no longer holds.
+func (c serviceChanges) touchesScriptAfterUpload() bool { return c.secretsViaAPI() || c.scriptSettings }
+
 // movesURL: url moves.
 func (c serviceChanges) movesURL() bool { return c.workersDev || c.routes || c.domains }
 

@@ -324,8 +324,10 @@ func TestAccService_readBackFailsAfterUpdate(t *testing.T) {
 		Steps: []resource.TestStep{
 			{Config: config("a")},
 			{
+				// After a full upload the read-back reads only the deployments (for both
+				// version ids): make that read fail.
 				PreConfig: func() {
-					edge.local.InjectFault(localedge.Fault{Kind: localedge.FaultTruncate, Method: "GET", PathContains: "/workers/scripts/" + name + "/versions"})
+					edge.local.InjectFault(localedge.Fault{Kind: localedge.FaultTruncate, Method: "GET", PathContains: "/workers/scripts/" + name + "/deployments"})
 				},
 				Config:      config("b"),
 				ExpectError: expectError(fmt.Sprintf("Worker %q was updated, but reading it back failed", name)),

@@ -18,7 +18,7 @@ import (
 // ValidateConfig checks what single-attribute validators cannot: rules across attributes.
 func (r *serviceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg serviceModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	resp.Diagnostics.Append(getService(ctx, req.Config.Raw, &cfg)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -154,13 +154,15 @@ func (r *serviceResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		r.refuseDataLosingDestroy(ctx, req, resp)
 		return
 	}
-	var plan, cfg serviceModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	// proposed stays as Terraform proposed it: only what ModifyPlan changes is written back.
+	var plan, proposed, cfg serviceModel
+	resp.Diagnostics.Append(getService(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(getService(ctx, req.Plan.Raw, &proposed)...)
+	resp.Diagnostics.Append(getService(ctx, req.Config.Raw, &cfg)...)
 	var state *serviceModel
 	if !req.State.Raw.IsNull() {
 		state = &serviceModel{}
-		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		resp.Diagnostics.Append(getService(ctx, req.State.Raw, state)...)
 	}
 	if resp.Diagnostics.HasError() {
 		return
@@ -199,7 +201,7 @@ func (r *serviceResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		}
 		keepUnmoved(&plan, state, changes)
 	}
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(updateService(ctx, &resp.Plan.Raw, &proposed, &plan)...)
 }
 
 // codeChangedSince reports whether the planned code differs from the code in state (or

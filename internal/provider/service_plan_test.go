@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 )
 
 // Every computed value a change cannot move stays known in the plan; only what it can
@@ -368,6 +370,82 @@ func TestAccService_renameRefusedAtPlan(t *testing.T) {
 					`with the data of all their objects, and allow_delete is false.`, name, name)),
 			},
 			{Config: edge.serviceConfig(name, code, counter+"\n  allow_delete = true")},
+		},
+	})
+}
+
+// requestsCheck is a plan check on the local edge's request counters, which PreConfig resets:
+// what the refresh and plan of the step asked the API.
+type requestsCheck struct {
+	edge *testEdge
+	want map[string]int
+}
+
+func (c requestsCheck) CheckPlan(_ context.Context, _ plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	if err := c.edge.expectRequests(c.want)(nil); err != nil {
+		resp.Error = err
+	}
+}
+
+// A no-op plan of a service with bindings of every kind and a route looks none of their
+// targets up (only new or changed bindings are checked), and reads neither the versions,
+// the code nor the Durable Object classes of a script that has not changed.
+func TestAccService_noOpPlanLooksNothingUp(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	edge.requireLocal(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	code, target := writeCode(t, dir, "index.js", workerCode("caller")), writeCode(t, dir, "target.js", durableObjectCode)
+	name := uniqueName("tf-acc-svc-noop")
+	kv, err := edge.client.CreateKVNamespace(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := edge.client.CreateR2Bucket(ctx, cloudflare.R2BucketSpec{Name: name + "-files"}); err != nil {
+		t.Fatal(err)
+	}
+	config := edge.providerBlock(fmt.Sprintf("zone_id = %q", testZoneID)) + fmt.Sprintf(`
+resource "servicesdo_service" "target" {
+  name               = "%[1]s-target"
+  main_module        = "index.js"
+  modules            = { "index.js" = %[3]q }
+  compatibility_date = "2025-01-01"
+  durable_objects    = { COUNTER = { class_name = "Counter" } }
+  allow_delete       = true
+}
+resource "servicesdo_service" "test" {
+  name               = %[1]q
+  main_module        = "index.js"
+  modules            = { "index.js" = %[2]q }
+  compatibility_date = "2025-01-01"
+  kv_namespaces      = { CACHE = %[4]q }
+  r2_buckets         = { FILES = { bucket_name = "%[1]s-files" } }
+  services           = { TARGET = { service = servicesdo_service.target.name } }
+  durable_objects    = { REMOTE = { class_name = "Counter", script_name = servicesdo_service.target.name } }
+  routes             = [{ pattern = "noop.example.com/*" }]
+}
+`, name, code, target, kv.ID)
+	lookups := map[string]int{
+		"GET /accounts/{account_id}/storage/kv/namespaces":                    0,
+		"GET /accounts/{account_id}/r2/buckets/{bucket_name}":                 0,
+		"GET /zones/{zone_id}":                                                0,
+		"GET /accounts/{account_id}/workers/durable_objects/namespaces":       0,
+		"GET /accounts/{account_id}/workers/scripts/{script_name}/versions":   0,
+		"GET /accounts/{account_id}/workers/scripts/{script_name}/content/v2": 0,
+	}
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		CheckDestroy:             edge.checkServicesDestroyed,
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				PreConfig: edge.local.ResetRequestCounts,
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectEmptyPlan(), requestsCheck{edge: edge, want: lookups},
+				}},
+			},
 		},
 	})
 }

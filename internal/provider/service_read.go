@@ -15,8 +15,10 @@ import (
 )
 
 func (r *serviceResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state serviceModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	// prior stays as the state was: a refresh that finds nothing new writes nothing.
+	var state, prior serviceModel
+	resp.Diagnostics.Append(getService(ctx, req.State.Raw, &state)...)
+	resp.Diagnostics.Append(getService(ctx, req.State.Raw, &prior)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -43,14 +45,14 @@ func (r *serviceResource) Read(ctx context.Context, req resource.ReadRequest, re
 	if state.Timeouts.IsNull() {
 		state.Timeouts = timeoutsNull(ctx)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	resp.Diagnostics.Append(updateService(ctx, &resp.State.Raw, &prior, &state)...)
 }
 
 // readService refreshes m from the platform. It returns false when the script is gone, and
 // the bindings of kinds the provider does not manage. Listings are shared by all services
-// of a run; the version, settings and code reads happen only when the script changed since
-// m was saved (its modified_on or etag moved), or when full is set (after import, or to
-// adopt a Worker).
+// of a run; the Durable Object classes, version, settings and code reads happen only when the
+// script changed since m was saved (its modified_on or etag moved), or when full is set
+// (after import, or to adopt a Worker).
 func (r *serviceResource) readService(ctx context.Context, m *serviceModel, full bool) (bool, []string, error) {
 	name := m.Name.ValueString()
 	if name == "" {
@@ -70,13 +72,16 @@ func (r *serviceResource) readService(ctx context.Context, m *serviceModel, full
 	if m.DurableObjectMigration.IsUnknown() {
 		m.DurableObjectMigration = types.StringNull()
 	}
-	classes, err := r.scriptClasses(ctx, name)
-	if err != nil {
-		return true, nil, err
-	}
-	m.DurableObjectClasses = classes
-
 	var unmanaged []string
+	if changed || m.DurableObjectClasses.IsNull() || m.DurableObjectClasses.IsUnknown() {
+		// Classes come and go only with the migrations of uploads, which move the script's
+		// etag and modified_on: an unchanged script has the classes it had.
+		classes, err := r.scriptClasses(ctx, name)
+		if err != nil {
+			return true, nil, err
+		}
+		m.DurableObjectClasses = classes
+	}
 	if changed {
 		if unmanaged, err = r.readVersionState(ctx, m); err != nil {
 			return true, nil, err
