@@ -277,9 +277,11 @@ func TestMonitorAnalyticsQueryOnLocalEdge(t *testing.T) {
 	}
 	rec := analytics.NewRecorder(analytics.Options{Now: func() time.Time { return now }})
 	end := now.Truncate(time.Minute)
+	// Cloudflare counts an invocation as an error when the script threw (1101), not when it
+	// returned a 5xx: the 5xx rows here are thrown invocations.
 	record := func(script string, ago time.Duration, n int, status int, wall time.Duration) {
 		for range n {
-			rec.Record(analytics.Invocation{Script: script, Version: "v1", Status: status, WallTime: wall, At: end.Add(-ago)})
+			rec.Record(analytics.Invocation{Script: script, Version: "v1", Status: status, Thrown: status >= 500, WallTime: wall, At: end.Add(-ago)})
 		}
 	}
 	record("orders", 2*time.Minute, 90, 200, 20*time.Millisecond) // in both windows
