@@ -446,7 +446,10 @@ async function wakeWorkflows(instance) {
         if (page >= (listed.result_info?.total_pages || 1)) break;
       }
       for (const id of unfinished) {
-        await call("POST", `/workflows/${encodeURIComponent(name)}/instances/${encodeURIComponent(id)}/events/${WAKE_EVENT}`);
+        // One that cannot be woken (its engine never started, say) does not stop the others.
+        await call("POST", `/workflows/${encodeURIComponent(name)}/instances/${encodeURIComponent(id)}/events/${WAKE_EVENT}`).catch((err) => {
+          if (current === instance) console.error(`local edge: resuming instance ${id} of Workflow ${name}: ${err.message}`);
+        });
       }
     } catch (err) {
       if (current === instance) console.error(`local edge: resuming the instances of Workflow ${name}: ${err.message}`);
