@@ -16,9 +16,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfversion"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edge"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/runtime"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/workers"
 )
 
 // restartableWorkers is a Workers runtime for the test edge that the test can restart (stop the
@@ -116,11 +118,11 @@ func wantCalls(ledger *sagaLedger, id string, want ...string) error {
 // changed compensation while it is parked; `retry` once the participant recovers compensates
 // on the definition the execution started with; an edge restart while a participant call is in
 // flight (the execution finishes, each call applied once); terminate with compensation while a
-// call is in flight; and on_destroy = "abandon" destroys the saga although an execution runs.
+// call is in flight; drift of the definition; and on_destroy = "abandon" destroys the saga although an execution runs.
 func TestAccSaga_operations(t *testing.T) {
 	tf := newTestEdge(t)
-	workers := tf.startRestartableWorkers(t)
-	edgeURL := workers.URL
+	runtimes := tf.startRestartableWorkers(t)
+	edgeURL := runtimes.URL
 	ledger := newSagaLedger()
 	ledgerSrv := httptest.NewServer(ledger)
 	t.Cleanup(ledgerSrv.Close)
@@ -229,7 +231,7 @@ data "servicesdo_saga_execution" "parked" {
 					if err := until("the charge to hold", func() bool { return ledger.holding("hold-restart") == 1 }); err != nil {
 						return err
 					}
-					workers.restart()
+					runtimes.restart()
 					if err := until("the charge to be called again after the restart", func() bool { return ledger.holding("hold-restart") == 2 }); err != nil {
 						return err
 					}
@@ -269,6 +271,49 @@ data "servicesdo_saga_execution" "parked" {
 						return fmt.Errorf("terminate answered %d %v", res.status, res.body)
 					}
 					return wantCalls(ledger, id, "POST /orders/orders", "POST /payments/charges", "POST /payments/v2/refunds", "DELETE /orders/orders/hold-terminate")
+				},
+			},
+			{
+				// Drift: the definition changed out of band (a longer retention) is put back.
+				PreConfig: func() {
+					ctx := context.Background()
+					settings, err := tf.client.GetScriptSettings(ctx, prefix+"-checkout")
+					if err != nil {
+						t.Fatal(err)
+					}
+					var bindings []cloudflare.Binding
+					for _, b := range settings.Bindings {
+						if b.Type == cloudflare.BindingSecretText {
+							continue // kept as they are
+						}
+						if b.Name == workers.SagaDefinitionBinding {
+							drifted := strings.Replace(string(b.JSON), `"retention":"7d"`, `"retention":"30d"`, 1)
+							if drifted == string(b.JSON) {
+								t.Fatalf("no retention in the definition binding: %s", b.JSON)
+							}
+							b.JSON = []byte(drifted)
+						}
+						bindings = append(bindings, b)
+					}
+					if _, err := tf.client.EditScriptSettings(ctx, prefix+"-checkout", cloudflare.ScriptSettingsPatch{Bindings: bindings, KeepBindings: []string{cloudflare.BindingSecretText}}); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: changed,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("servicesdo_saga.checkout", plancheck.ResourceActionUpdate),
+				}},
+				Check: func(s *terraform.State) error {
+					settings, err := tf.client.GetScriptSettings(context.Background(), prefix+"-checkout")
+					if err != nil {
+						return err
+					}
+					for _, b := range settings.Bindings {
+						if b.Name == workers.SagaDefinitionBinding && !strings.Contains(string(b.JSON), `"retention":"7d"`) {
+							return fmt.Errorf("the definition was not put back: %s", b.JSON)
+						}
+					}
+					return nil
 				},
 			},
 			{
