@@ -49,7 +49,7 @@ END {
     row("executions per second (8 in flight)", sprintf("%.1f /s", val(saga, "executions/s")), "", "", "")
     row("execution latency p50 / p99, under that load", sprintf("%.0f / %.0f ms", val(saga, "p50-ms/execution"), val(saga, "p99-ms/execution")), "", "", "")
     row("execution latency p50 / p99, one at a time", sprintf("%.0f / %.0f ms", val(saga, "alone-p50-ms/execution"), val(saga, "alone-p99-ms/execution")), "", "", "")
-    row("  reference: the 4 calls made directly by a Worker, p50", sprintf("%.1f ms", val(saga, "direct-p50-ms/4-calls")), "", "", "")
+    row("  reference: a Worker making the 4 calls directly, p50", sprintf("%.1f ms", val(saga, "direct-p50-ms/4-calls")), "", "", "")
     row("orchestrator overhead per step (alone p50 - direct, / 4)", sprintf("%.1f ms", val(saga, "overhead-ms/step")), "", "", "")
   }
 
