@@ -20,6 +20,7 @@ const flowJS = `
 import { WorkflowEntrypoint } from "cloudflare:workers";
 export class Flow extends WorkflowEntrypoint {
   async run(event, step) {
+    if (event.payload && event.payload.sleep) await step.sleep("nap", event.payload.sleep);
     const answer = await step.do("call", { retries: { limit: 3, delay: 10, backoff: "constant" }, timeout: "1 minute" }, async () => {
       const res = await fetch(this.env.PARTICIPANT + "/call?instance=" + event.instanceId);
       if (!res.ok) throw new Error("participant answered " + res.status);
@@ -206,5 +207,32 @@ func TestWorkflowResumesAfterRestart(t *testing.T) {
 	}
 	if _, _, calls, _ := p.snapshot(); calls != 3 {
 		t.Fatalf("%d calls, want 3: the paused instance must not run", calls)
+	}
+}
+
+// An instance sleeping when the runtime stopped wakes up after the restart and finishes.
+func TestWorkflowSleepingResumesAfterRestart(t *testing.T) {
+	e := newEnv(t)
+	p := &participant{release: make(chan struct{})}
+	close(p.release) // calls answer at once
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+
+	e.apply(flowSnapshot(1, srv.URL))
+	if status := e.workflowsCall(http.MethodPost, "/workflows/flow/instances", map[string]any{"id": "sleeper", "params": map[string]any{"sleep": "3 seconds"}}, nil); status != http.StatusOK {
+		t.Fatalf("create: HTTP %d", status)
+	}
+	eventually(t, 15*time.Second, "the instance to run", func() bool { return e.instanceStatus("sleeper") == "running" })
+	if err := e.rt.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, _, calls, _ := p.snapshot(); calls != 0 {
+		t.Fatalf("%d calls before the restart, want the instance still asleep", calls)
+	}
+	e.start()
+	e.apply(flowSnapshot(1, srv.URL))
+	eventually(t, 30*time.Second, "the instance to wake and complete", func() bool { return e.instanceStatus("sleeper") == "complete" })
+	if _, _, calls, _ := p.snapshot(); calls != 1 {
+		t.Fatalf("%d calls, want 1", calls)
 	}
 }

@@ -26,7 +26,8 @@
 // persisted state (both would run an instance's steps). An apply with "handover": true (Go sends
 // it when both the running and the new snapshot run Workflows, after holding new requests)
 // disposes of the current instance BEFORE the new one starts; if the new one cannot start, the
-// previous snapshot is started again. Workflow instance operations (the local Cloudflare API's
+// previous snapshot is started again. Every instance that runs Workflows then wakes the Workflow
+// instances left unfinished (see wakeWorkflows). Workflow instance operations (the local Cloudflare API's
 // instances endpoints) go to Miniflare's local explorer API of the current instance, which
 // drives the engines through their bindings and reads their persisted state; the Go front
 // keeps that API unreachable from edge traffic. Validations (an upload's
