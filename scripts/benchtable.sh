@@ -43,6 +43,16 @@ END {
   if (has(svc, "provider-alloc-MiB/plan")) row("provider allocations, 100-service no-op plan", sprintf("%.0f MiB", val(svc, "provider-alloc-MiB/plan")), "", "", "")
   if (has(apply, "s/apply")) row("apply changing 1 of 100 services", sprintf("%.3f s", val(apply, "s/apply")), "", "", "")
 
+  saga = "SagaExecutions"
+  if (has(saga, "executions/s")) {
+    printf "\nSagas (issue 13): a 4-step saga on the local edge, participants answering at once\n"
+    row("executions per second (8 in flight)", sprintf("%.1f /s", val(saga, "executions/s")), "", "", "")
+    row("execution latency p50 / p99, under that load", sprintf("%.0f / %.0f ms", val(saga, "p50-ms/execution"), val(saga, "p99-ms/execution")), "", "", "")
+    row("execution latency p50 / p99, one at a time", sprintf("%.0f / %.0f ms", val(saga, "alone-p50-ms/execution"), val(saga, "alone-p99-ms/execution")), "", "", "")
+    row("  reference: a Worker making the 4 calls directly, p50", sprintf("%.1f ms", val(saga, "direct-p50-ms/4-calls")), "", "", "")
+    row("orchestrator overhead per step (alone p50 - direct, / 4)", sprintf("%.1f ms", val(saga, "overhead-ms/step")), "", "", "")
+  }
+
   printf "\nAll benchmarks\n%-52s %12s  %s\n", "benchmark", "s/op", "metrics"
   for (i = 1; i <= n; i++) {
     name = names[i]; split(line[name], f, /[ \t]+/)

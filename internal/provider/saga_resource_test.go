@@ -31,22 +31,71 @@ export default {
 };`
 
 // sagaLedger is an idempotent participant: it records each call once per Idempotency-Key and
-// answers repeats with the first answer. An order named "reject-ship" makes shipping answer
-// 422; an order named "hold" makes charging wait until released.
+// answers repeats with the first answer. An order named "reject-ship…" makes shipping answer
+// 422; an order named "hold…" makes charging wait until its gate opens (release opens every
+// gate not opened by name); refundsDown makes refunds answer 500.
 type sagaLedger struct {
-	mu      sync.Mutex
-	calls   []string
-	answers map[string]string
-	release chan struct{}
+	mu          sync.Mutex
+	calls       []string
+	byExecution map[string][]string // the calls applied per execution (from the Idempotency-Key)
+	answers     map[string]string
+	release     chan struct{}
+	gates       map[string]chan struct{}
+	holds       map[string]int // charge calls that began holding, per order
+	refundsDown bool
+}
+
+func newSagaLedger() *sagaLedger {
+	return &sagaLedger{answers: map[string]string{}, release: make(chan struct{}), byExecution: map[string][]string{}, gates: map[string]chan struct{}{}, holds: map[string]int{}}
+}
+
+func (l *sagaLedger) gate(order string) chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.gates[order] == nil {
+		l.gates[order] = make(chan struct{})
+	}
+	return l.gates[order]
+}
+
+// open lets the held charges of order through.
+func (l *sagaLedger) open(order string) {
+	g := l.gate(order)
+	select {
+	case <-g:
+	default:
+		close(g)
+	}
+}
+
+// holding is how many charge calls of order began holding so far.
+func (l *sagaLedger) holding(order string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.holds[order]
+}
+
+func (l *sagaLedger) setRefundsDown(down bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refundsDown = down
 }
 
 func (l *sagaLedger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
+	var fields struct{ Order string }
+	_ = json.Unmarshal(body, &fields)
 	key := r.Header.Get("Idempotency-Key")
+	execution, _, _ := strings.Cut(key, ":")
 	call := r.Method + " " + r.URL.Path
-	if bytes.Contains(body, []byte(`"hold"`)) && strings.HasSuffix(call, "/charges") {
+	if strings.HasPrefix(fields.Order, "hold") && strings.HasSuffix(call, "/charges") {
+		gate := l.gate(fields.Order)
+		l.mu.Lock()
+		l.holds[fields.Order]++
+		l.mu.Unlock()
 		select {
 		case <-l.release:
+		case <-gate:
 		case <-r.Context().Done():
 			return
 		}
@@ -57,13 +106,20 @@ func (l *sagaLedger) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(answer))
 		return
 	}
-	if bytes.Contains(body, []byte(`"reject-ship"`)) && strings.HasSuffix(call, "/shipments") {
+	if strings.HasPrefix(fields.Order, "reject-ship") && strings.HasSuffix(call, "/shipments") {
 		l.calls = append(l.calls, call+" 422")
 		l.mu.Unlock()
 		http.Error(w, `{"error":"cannot ship"}`, http.StatusUnprocessableEntity)
 		return
 	}
+	if l.refundsDown && strings.HasSuffix(call, "/refunds") {
+		l.calls = append(l.calls, call+" 500")
+		l.mu.Unlock()
+		http.Error(w, `{"error":"refunds are down"}`, http.StatusInternalServerError)
+		return
+	}
 	l.calls = append(l.calls, call)
+	l.byExecution[execution] = append(l.byExecution[execution], call)
 	answer := fmt.Sprintf(`{"id":"%s-%d"}`, strings.Trim(strings.ReplaceAll(r.URL.Path, "/", "-"), "-"), len(l.calls))
 	l.answers[key] = answer
 	l.mu.Unlock()
@@ -75,6 +131,13 @@ func (l *sagaLedger) snapshot() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]string(nil), l.calls...)
+}
+
+// of returns the calls applied for one execution, in order.
+func (l *sagaLedger) of(execution string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.byExecution[execution]...)
 }
 
 func sagaParticipant(resource, name, ledger string) string {
@@ -180,7 +243,7 @@ func startExecution(edgeURL, host, key, order string) (string, error) {
 func TestAccSaga_endToEnd(t *testing.T) {
 	edge := newTestEdge(t)
 	edgeURL := edge.startWorkers(t)
-	ledger := &sagaLedger{answers: map[string]string{}, release: make(chan struct{})}
+	ledger := newSagaLedger()
 	ledgerSrv := httptest.NewServer(ledger)
 	t.Cleanup(ledgerSrv.Close)
 	prefix := "saga" + fmt.Sprint(time.Now().UnixNano()%100000)

@@ -26,7 +26,8 @@
 // persisted state (both would run an instance's steps). An apply with "handover": true (Go sends
 // it when both the running and the new snapshot run Workflows, after holding new requests)
 // disposes of the current instance BEFORE the new one starts; if the new one cannot start, the
-// previous snapshot is started again. Workflow instance operations (the local Cloudflare API's
+// previous snapshot is started again. Every instance that runs Workflows then wakes the Workflow
+// instances left unfinished (see wakeWorkflows). Workflow instance operations (the local Cloudflare API's
 // instances endpoints) go to Miniflare's local explorer API of the current instance, which
 // drives the engines through their bindings and reads their persisted state; the Go front
 // keeps that API unreachable from edge traffic. Validations (an upload's
@@ -274,7 +275,8 @@ function buildOptions(snapshot, include, validating) {
 async function start(snapshot, include, validating = false, persist = !validating) {
   let output = "";
   const workers = buildOptions(snapshot, include, validating);
-  const runsWorkflows = workers.some((w) => w.workflows && Object.keys(w.workflows).length > 0);
+  const workflowNames = [...new Set(workers.flatMap((w) => Object.values(w.workflows || {}).map((d) => d.name)))];
+  const runsWorkflows = workflowNames.length > 0;
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -297,7 +299,7 @@ async function start(snapshot, include, validating = false, persist = !validatin
   });
   try {
     const url = await mf.ready;
-    return { mf, address: url.host, output: () => output, snapshot, include, runsWorkflows };
+    return { mf, address: url.host, output: () => output, snapshot, include, runsWorkflows, workflowNames };
   } catch (err) {
     await mf.dispose().catch(() => {});
     // Miniflare's message may already quote workerd's output; blame from the output alone.
@@ -404,6 +406,7 @@ async function apply(snapshot, handover = false) {
     throw lastError;
   }
   current = started;
+  if (started.runsWorkflows) wakeWorkflows(started);
   if (old && !handover) {
     draining.add(old);
     setTimeout(() => {
@@ -415,6 +418,44 @@ async function apply(snapshot, handover = false) {
     }, settings.drainMs).unref();
   }
   return { address: started.address, failed };
+}
+
+// Instances in these states were stopped mid-run by the previous instance (or process).
+const UNFINISHED = new Set(["queued", "running", "waiting", "waitingForPause"]);
+// WAKE_EVENT is an event type no Workflow waits for: sending it only starts the engine.
+const WAKE_EVENT = "servicesdo-edge-resume";
+
+// wakeWorkflows resumes the unfinished Workflow instances of a newly started instance. The
+// local engine sets no alarms: an engine that was running when its workerd stopped stays idle
+// until something calls it, whereas on Cloudflare it resumes by itself. An event starts the
+// engine, which replays run() (completed steps come from its cache; a paused instance stays
+// paused; one waiting for a pause becomes paused). It runs beside later requests; if the
+// instance is replaced meanwhile, the next apply wakes them again.
+async function wakeWorkflows(instance) {
+  const call = async (method, path) => {
+    const res = await instance.mf.dispatchFetch(`http://localhost/cdn-cgi/explorer/api${path}`, { method, headers: { "content-type": "application/json" }, ...(method === "POST" ? { body: "{}" } : {}) });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(body.errors || body)}`);
+    return body;
+  };
+  for (const name of instance.workflowNames) {
+    try {
+      const unfinished = [];
+      for (let page = 1; ; page++) {
+        const listed = await call("GET", `/workflows/${encodeURIComponent(name)}/instances?per_page=100&page=${page}`);
+        for (const i of listed.result || []) if (UNFINISHED.has(i.status)) unfinished.push(i.id);
+        if (page >= (listed.result_info?.total_pages || 1)) break;
+      }
+      for (const id of unfinished) {
+        // One that cannot be woken (its engine never started, say) does not stop the others.
+        await call("POST", `/workflows/${encodeURIComponent(name)}/instances/${encodeURIComponent(id)}/events/${WAKE_EVENT}`).catch((err) => {
+          if (current === instance) console.error(`local edge: resuming instance ${id} of Workflow ${name}: ${err.message}`);
+        });
+      }
+    } catch (err) {
+      if (current === instance) console.error(`local edge: resuming the instances of Workflow ${name}: ${err.message}`);
+    }
+  }
 }
 
 // validateAll starts each candidate script (one version each) and returns, per candidate, the
