@@ -2,11 +2,17 @@ package provider
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +41,19 @@ export default {
 };`
 
 var tenantSeq atomic.Int64
+
+const gatewayTestJWTSecret = "gw-test-hs256-secret-0123456789abcdefghij"
+
+// hs256Token signs claims with the test secret.
+func hs256Token(claims map[string]any) string {
+	enc := base64.RawURLEncoding
+	header, _ := json.Marshal(map[string]string{"alg": "HS256", "typ": "JWT"})
+	payload, _ := json.Marshal(claims)
+	signing := enc.EncodeToString(header) + "." + enc.EncodeToString(payload)
+	mac := hmac.New(sha256.New, []byte(gatewayTestJWTSecret))
+	mac.Write([]byte(signing))
+	return signing + "." + enc.EncodeToString(mac.Sum(nil))
+}
 
 const gatewayTestKey = "gw-test-key-0123456789abcdef"
 
@@ -72,11 +91,16 @@ resource "servicesdo_gateway" "api" {
     api_keys_wo     = { ci = %[2]q }
     secrets_version = 1
     public_paths    = ["/health"]
+    jwt = {
+      hs256_secret_wo = %[4]q
+      audiences       = ["https://api.example.com"]
+      clock_skew      = 30
+    }
   }
   logging = { sample_rate = 1 }
   %[3]s
 }
-`, prefix+"-gw", gatewayTestKey, extra)
+`, prefix+"-gw", gatewayTestKey, extra, gatewayTestJWTSecret)
 }
 
 type gatewayAnswer struct {
@@ -141,6 +165,19 @@ func checkGatewayTraffic(edgeURL, host, users, orders string) resource.TestCheck
 		if got := gatewayCall(edgeURL, host, "GET", "/users/1", map[string]string{"Authorization": "Bearer wrong-key-0123456789abcdef"}); got.status != 401 {
 			return fmt.Errorf("wrong key: HTTP %d, want 401", got.status)
 		}
+		exp := time.Now().Add(time.Hour).Unix()
+		good := hs256Token(map[string]any{"sub": "alice", "aud": "https://api.example.com", "exp": exp})
+		if _, err := expectAnswer(edgeURL, host, "GET", "/users/me", map[string]string{"Authorization": "Bearer " + good}, 200, map[string]any{"auth": "jwt", "identity": "alice"}); err != nil {
+			return err
+		}
+		other := hs256Token(map[string]any{"sub": "alice", "aud": "https://other.example.com", "exp": exp})
+		if got := gatewayCall(edgeURL, host, "GET", "/users/me", map[string]string{"Authorization": "Bearer " + other}); got.status != 403 {
+			return fmt.Errorf("token for another audience: HTTP %d %v, want 403", got.status, got.body)
+		}
+		expired := hs256Token(map[string]any{"sub": "alice", "aud": "https://api.example.com", "exp": time.Now().Add(-time.Hour).Unix()})
+		if got := gatewayCall(edgeURL, host, "GET", "/users/me", map[string]string{"Authorization": "Bearer " + expired}); got.status != 401 {
+			return fmt.Errorf("expired token: HTTP %d, want 401", got.status)
+		}
 		if got := gatewayCall(edgeURL, host, "GET", "/health", nil); got.status != 200 || got.body["service"] != "orders" {
 			return fmt.Errorf("public path: HTTP %d %v, want 200 from orders", got.status, got.body)
 		}
@@ -192,13 +229,43 @@ func checkRateLimit(edgeURL, host string, n int) resource.TestCheckFunc {
 	}
 }
 
+// checkRateLimitParallel: of n+extra requests of one tenant sent at once, exactly n pass.
+func checkRateLimitParallel(edgeURL, host string, n, extra int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		tenant := fmt.Sprintf("p%d", time.Now().UnixNano())
+		if _, err := expectAnswer(edgeURL, host, "GET", "/health", map[string]string{"X-Tenant": tenant + "-warm"}, 200, nil); err != nil {
+			return err
+		}
+		headers := map[string]string{"Authorization": "Bearer " + gatewayTestKey, "X-Tenant": tenant}
+		statuses := make(chan int, n+extra)
+		var wg sync.WaitGroup
+		for range n + extra {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				statuses <- gatewayCall(edgeURL, host, "GET", "/users/1", headers).status
+			}()
+		}
+		wg.Wait()
+		close(statuses)
+		count := map[int]int{}
+		for st := range statuses {
+			count[st]++
+		}
+		if count[200] != n || count[429] != extra {
+			return fmt.Errorf("%d parallel requests with a limit of %d: statuses %v, want %d × 200 and %d × 429", n+extra, n, count, n, extra)
+		}
+		return nil
+	}
+}
+
 // checkNoKeyInState: neither the API key nor its hash record is anywhere in the state.
 func checkNoKeyInState(s *terraform.State) error {
 	raw, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	for _, secret := range []string{gatewayTestKey, `"salt"`, `hmac-sha256`} {
+	for _, secret := range []string{gatewayTestKey, gatewayTestJWTSecret, `"salt"`, `hmac-sha256`} {
 		if strings.Contains(string(raw), secret) {
 			return fmt.Errorf("state contains %q", secret)
 		}
@@ -216,6 +283,19 @@ func TestAccGateway_endToEnd(t *testing.T) {
 	host := prefix + "-gw.localhost"
 	name := prefix + "-gw"
 	rateLimit := `rate_limit = { requests = 3, period = 60, key = "header:X-Tenant" }`
+	// Everything Terraform and the provider log at trace level, to check for secrets.
+	logs := t.TempDir()
+	t.Setenv("TF_LOG", "trace")
+	t.Setenv("TF_LOG_PATH", filepath.Join(logs, "terraform.log"))
+	t.Setenv("TF_ACC_LOG_PATH", filepath.Join(logs, "provider.log"))
+	t.Cleanup(func() {
+		if t.Failed() {
+			return
+		}
+		if err := checkLogsFreeOfSecrets(logs); err != nil {
+			t.Error(err)
+		}
+	})
 	resource.UnitTest(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
@@ -274,8 +354,56 @@ func TestAccGateway_endToEnd(t *testing.T) {
 					plancheck.ExpectEmptyPlan(),
 				}},
 			},
+			{
+				// A period the rate-limit binding cannot count: the Durable Object counter,
+				// declared by the first upload, takes over; exact under parallel requests.
+				Config: gatewayTestConfig(edge, prefix, `rate_limit = { requests = 4, period = 45, key = "header:X-Tenant" }`),
+				Check: resource.ComposeTestCheckFunc(
+					checkRateLimit(edgeURL, host, 4), checkRateLimitParallel(edgeURL, host, 4, 6),
+					func(*terraform.State) error { return expectRateCounter(edge, name) },
+				),
+			},
 		},
 	})
+}
+
+// checkLogsFreeOfSecrets reads the trace logs of the test (Terraform's and the provider's):
+// they must show the gateway's RPCs and contain neither secret. The harness's own log entry
+// echoing each step's configuration (which holds the test's literal keys) is skipped: it is
+// the test's text, not something Terraform or the provider logged.
+func checkLogsFreeOfSecrets(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		return err
+	}
+	var rpcs int
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		echo := false
+		for i, line := range strings.Split(string(raw), "\n") {
+			if !strings.HasPrefix(line, " ") { // an entry starts; continuation lines are indented
+				echo = strings.Contains(line, "Setting Terraform configuration")
+			}
+			if echo {
+				continue
+			}
+			if strings.Contains(line, "rpc=PlanResourceChange") && strings.Contains(line, "servicesdo_gateway") {
+				rpcs++
+			}
+			for _, secret := range []string{gatewayTestKey, gatewayTestJWTSecret} {
+				if strings.Contains(line, secret) {
+					return fmt.Errorf("%s line %d contains a secret", filepath.Base(f), i+1)
+				}
+			}
+		}
+	}
+	if rpcs == 0 {
+		return fmt.Errorf("no trace log in %v shows a plan of the gateway: nothing was checked", files)
+	}
+	return nil
 }
 
 // expectGatewayBindings checks the Worker's bindings: the configuration, one service binding
@@ -297,8 +425,27 @@ func expectGatewayBindings(edge *testEdge, name, prefix string) error {
 	if got[workers.GatewayAPIKeysBinding].Type != cloudflare.BindingSecretText || got[workers.GatewayConfigBinding].Type != cloudflare.BindingJSON {
 		return fmt.Errorf("bindings %v: want the config as json and the key hashes as secret_text", settings.Bindings)
 	}
-	if len(settings.Bindings) != 4 {
-		return fmt.Errorf("bindings %v: want exactly config, two services and the key hashes", settings.Bindings)
+	if got[workers.GatewayJWTSecretBinding].Type != cloudflare.BindingSecretText {
+		return fmt.Errorf("bindings %v: want the HS256 key as secret_text", settings.Bindings)
+	}
+	if len(settings.Bindings) != 5 {
+		return fmt.Errorf("bindings %v: want exactly config, two services, the key hashes and the HS256 key", settings.Bindings)
+	}
+	return nil
+}
+
+// expectRateCounter checks that the gateway counts with its Durable Object, not the binding.
+func expectRateCounter(edge *testEdge, name string) error {
+	settings, err := edge.client.GetScriptSettings(context.Background(), name)
+	if err != nil {
+		return err
+	}
+	kinds := map[string]string{}
+	for _, b := range settings.Bindings {
+		kinds[b.Name] = b.Type
+	}
+	if kinds[workers.GatewayRateCounterBinding] != cloudflare.BindingDurableObject || kinds[workers.GatewayRateLimitBinding] != "" {
+		return fmt.Errorf("bindings %v: want the Durable Object counter and no rate-limit binding", kinds)
 	}
 	return nil
 }
