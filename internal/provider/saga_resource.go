@@ -192,8 +192,8 @@ func (r *sagaResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Serve the saga's API on its workers.dev address. Needs `access = \"api_key\"`.",
 			},
-			"routes":         routesSchema("saga's API (needs `access = \"api_key\"`)"),
-			"custom_domains": customDomainsSchema("saga's API (needs `access = \"api_key\"`)"),
+			"routes":         routesSchema("saga's API"),
+			"custom_domains": customDomainsSchema("saga's API"),
 			"access": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(sagaAccessAPIKey),
 				MarkdownDescription: "Who may call the runtime API: `api_key` (default; requests send `api_key_wo` as a bearer token or `X-API-Key`) or `service_binding` " +
