@@ -1,10 +1,13 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -106,5 +109,47 @@ func TestKnownApartFromSecrets(t *testing.T) {
 	}
 	if knownApartFromSecrets(value(tftypes.UnknownValue, nil)) {
 		t.Error("an unknown name counted as known")
+	}
+}
+
+// At plan time a route to a Worker that does not exist is an error, and a pinned version that
+// is not in the target's current deployment is a warning (Cloudflare would ignore the pin).
+func TestGatewayCheckTargets(t *testing.T) {
+	edge := newTestEdge(t)
+	edge.requireLocal(t)
+	ctx := context.Background()
+	_, err := edge.client.UploadScript(ctx, cloudflare.ScriptUpload{
+		Name: "pinned-target", MainModule: "index.js", CompatibilityDate: "2025-01-01",
+		Modules: []cloudflare.Module{{Name: "index.js", Content: []byte(`export default { fetch() { return new Response("ok") } }`)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep, _, err := edge.client.ActiveDeployment(ctx, "pinned-target")
+	if err != nil || len(dep.Versions) != 1 {
+		t.Fatalf("deployment %+v, %v", dep, err)
+	}
+	deployed := dep.Versions[0].VersionID
+	r := &gatewayResource{data: &providerData{client: edge.client}}
+	route := func(service, version string) gatewayRouteModel {
+		v := types.StringNull()
+		if version != "" {
+			v = types.StringValue(version)
+		}
+		return gatewayRouteModel{Path: types.StringValue("/" + service + "/*"), Service: types.StringValue(service), VersionID: v}
+	}
+	plan := gatewayModel{Routes: []gatewayRouteModel{
+		route("pinned-target", deployed),
+		route("pinned-target", "00000000-0000-4000-8000-000000000000"),
+		route("missing-target", ""),
+	}}
+	var resp resource.ModifyPlanResponse
+	r.checkTargets(ctx, &plan, &resp)
+	if errs := resp.Diagnostics.Errors(); len(errs) != 1 || !strings.Contains(errs[0].Detail(), `routes[2].service: "missing-target" is not a Worker of this account`) {
+		t.Errorf("errors %v, want one for routes[2]", errs)
+	}
+	warnings := resp.Diagnostics.Warnings()
+	if len(warnings) != 1 || !strings.Contains(warnings[0].Detail(), `routes[1].version_id: version "00000000-0000-4000-8000-000000000000" is not in the current deployment of "pinned-target" (`+deployed+`)`) {
+		t.Errorf("warnings %v, want one for routes[1] naming the deployed version", warnings)
 	}
 }
