@@ -289,7 +289,7 @@ func TestAccGateway_endToEnd(t *testing.T) {
 	t.Setenv("TF_LOG_PATH", filepath.Join(logs, "terraform.log"))
 	t.Setenv("TF_ACC_LOG_PATH", filepath.Join(logs, "provider.log"))
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || t.Skipped() {
 			return
 		}
 		if err := checkLogsFreeOfSecrets(logs); err != nil {

@@ -128,3 +128,27 @@ func (e *testEdge) checkNoReachability(script string) resource.TestCheckFunc {
 		return nil
 	}
 }
+
+// A saga whose API takes no key must not be reachable from the internet: routes and custom
+// domains are refused at plan time with access = "service_binding", as workers_dev is.
+func TestAccReachability_sagaOpenAPIRefused(t *testing.T) {
+	edge := newTestEdge(t)
+	config := func(reach string) string {
+		return edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_saga" "open" {
+  name   = "open-saga"
+  access = "service_binding"
+  steps  = [{ name = "reserve", service = "some-worker", action = { method = "POST", path = "/o" } }]
+  %s
+}
+`, reach)
+	}
+	want := expectError(`access = "service_binding" opens the API without a key, so the saga must not be reachable from the internet: remove routes and custom_domains`)
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		Steps: []resource.TestStep{
+			{Config: config(fmt.Sprintf(`routes = [{ pattern = "open.example.com/*", zone_id = %q }]`, testZoneID)), PlanOnly: true, ExpectError: want},
+			{Config: config(`custom_domains = ["open.example.com"]`), PlanOnly: true, ExpectError: want},
+		},
+	})
+}
