@@ -484,6 +484,11 @@ func (r *gatewayResource) read(ctx context.Context, m *gatewayModel, imported bo
 		return false, err
 	}
 	m.Config, m.ConfigSHA256 = types.StringValue(text), types.StringValue(sum)
+	if !gatewayBindingsMatch(*deployed, settings.Bindings) {
+		// A binding the configuration needs was changed or removed outside Terraform: no
+		// configuration's hash is empty, so the next plan uploads the gateway again.
+		m.ConfigSHA256 = types.StringValue("")
+	}
 	m.CompatibilityDate = types.StringValue(settings.CompatibilityDate)
 	if imported {
 		m.fromGatewayConfig(*deployed)
@@ -503,6 +508,34 @@ func (r *gatewayResource) read(ctx context.Context, m *gatewayModel, imported bo
 	}
 	m.ZoneRoutes, m.CustomDomains = reach.routes, reach.domains
 	return false, r.fill(ctx, m)
+}
+
+// gatewayBindingsMatch reports whether the Worker has every binding its configuration needs,
+// as the provider makes them (secrets by name and type: their values cannot be read).
+func gatewayBindingsMatch(cfg workers.GatewayConfig, have []cloudflare.Binding) bool {
+	byName := map[string]cloudflare.Binding{}
+	for _, b := range have {
+		byName[b.Name] = b
+	}
+	secrets := map[string]string{}
+	if cfg.Auth != nil && cfg.Auth.APIKeys {
+		secrets[workers.GatewayAPIKeysBinding] = ""
+	}
+	if cfg.Auth != nil && cfg.Auth.JWT != nil && cfg.Auth.JWT.HS256 {
+		secrets[workers.GatewayJWTSecretBinding] = ""
+	}
+	for _, want := range gatewayBindings(cfg, "", secrets) {
+		got, ok := byName[want.Name]
+		switch {
+		case !ok || got.Type != want.Type:
+			return false
+		case want.Type == cloudflare.BindingService && got.Service != want.Service,
+			want.Type == cloudflare.BindingDurableObject && (got.ClassName != want.ClassName || (got.ScriptName != "" && got.ScriptName != cfg.Name)),
+			want.Type == cloudflare.BindingRateLimit && (got.Simple == nil || *got.Simple != *want.Simple):
+			return false
+		}
+	}
+	return true
 }
 
 func (r *gatewayResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

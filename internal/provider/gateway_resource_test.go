@@ -315,7 +315,7 @@ func TestAccGateway_endToEnd(t *testing.T) {
 					resource.TestCheckNoResourceAttr("servicesdo_gateway.api", "auth.api_keys_wo.ci"),
 					checkGatewayTraffic(edgeURL, host, prefix+"-users", prefix+"-orders"),
 					checkNoKeyInState,
-					func(*terraform.State) error { return expectGatewayBindings(edge, name, prefix) },
+					func(*terraform.State) error { return expectGatewayBindings(edge, name, prefix, 0) },
 				),
 			},
 			{
@@ -347,6 +347,22 @@ func TestAccGateway_endToEnd(t *testing.T) {
 					plancheck.ExpectResourceAction("servicesdo_gateway.api", plancheck.ResourceActionUpdate),
 				}},
 				Check: checkGatewayTraffic(edgeURL, host, prefix+"-users", prefix+"-orders"),
+			},
+			{
+				// A service binding removed outside Terraform: the plan uploads the gateway again.
+				PreConfig: func() {
+					if err := dropGatewayBinding(edge, name, workers.GatewayServiceBindingName(prefix+"-users")); err != nil {
+						t.Fatal(err)
+					}
+				},
+				Config: gatewayTestConfig(edge, prefix, rateLimit),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("servicesdo_gateway.api", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					checkGatewayTraffic(edgeURL, host, prefix+"-users", prefix+"-orders"),
+					func(*terraform.State) error { return expectGatewayBindings(edge, name, prefix, 1) },
+				),
 			},
 			{
 				Config: gatewayTestConfig(edge, prefix, rateLimit),
@@ -408,7 +424,7 @@ func checkLogsFreeOfSecrets(dir string) error {
 
 // expectGatewayBindings checks the Worker's bindings: the configuration, one service binding
 // per target service, the key hashes as a secret.
-func expectGatewayBindings(edge *testEdge, name, prefix string) error {
+func expectGatewayBindings(edge *testEdge, name, prefix string, more int) error {
 	settings, err := edge.client.GetScriptSettings(context.Background(), name)
 	if err != nil {
 		return err
@@ -428,8 +444,8 @@ func expectGatewayBindings(edge *testEdge, name, prefix string) error {
 	if got[workers.GatewayJWTSecretBinding].Type != cloudflare.BindingSecretText {
 		return fmt.Errorf("bindings %v: want the HS256 key as secret_text", settings.Bindings)
 	}
-	if len(settings.Bindings) != 5 {
-		return fmt.Errorf("bindings %v: want exactly config, two services, the key hashes and the HS256 key", settings.Bindings)
+	if len(settings.Bindings) != 5+more {
+		return fmt.Errorf("bindings %v: want config, two services, the key hashes, the HS256 key and %d more", settings.Bindings, more)
 	}
 	return nil
 }
@@ -471,6 +487,26 @@ func driftGatewayConfig(edge *testEdge, name string) error {
 		bindings = append(bindings, b)
 	}
 	_, err = edge.client.EditScriptSettings(ctx, name, cloudflare.ScriptSettingsPatch{Bindings: bindings})
+	return err
+}
+
+// dropGatewayBinding removes one binding of the gateway's Worker through the API.
+func dropGatewayBinding(edge *testEdge, name, binding string) error {
+	ctx := context.Background()
+	settings, err := edge.client.GetScriptSettings(ctx, name)
+	if err != nil {
+		return err
+	}
+	kept := make([]cloudflare.Binding, 0, len(settings.Bindings))
+	for _, b := range settings.Bindings {
+		if b.Name != binding {
+			kept = append(kept, b)
+		}
+	}
+	if len(kept) == len(settings.Bindings) {
+		return fmt.Errorf("worker %s has no binding %s", name, binding)
+	}
+	_, err = edge.client.EditScriptSettings(ctx, name, cloudflare.ScriptSettingsPatch{Bindings: kept})
 	return err
 }
 
