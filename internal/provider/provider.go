@@ -224,6 +224,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 		NewServiceResource,
 		NewRegistryEntryResource,
 		NewSagaResource,
+		NewGatewayResource,
 		NewDeploymentResource,
 	}
 }

@@ -96,7 +96,7 @@ func newSagaBench(b *testing.B) *sagaBench {
 	}
 	model.Definition = types.StringValue(canonical)
 	r := &sagaResource{data: &providerData{client: client}}
-	if err := r.deploy(ctx, &model, benchSagaKey, true); err != nil {
+	if err := r.deploy(ctx, &model, nil, benchSagaKey, true); err != nil {
 		b.Fatal(err)
 	}
 	s := &sagaBench{env: env, host: benchSagaName + ".localhost"}

@@ -58,6 +58,8 @@ type sagaModel struct {
 	Retention         types.String    `tfsdk:"retention"`
 	OnDestroy         types.String    `tfsdk:"on_destroy"`
 	WorkersDev        types.Bool      `tfsdk:"workers_dev"`
+	Routes            types.Set       `tfsdk:"routes"`
+	CustomDomains     types.Set       `tfsdk:"custom_domains"`
 	Access            types.String    `tfsdk:"access"`
 	APIKey            types.String    `tfsdk:"api_key_wo"`
 	APIKeyVersion     types.String    `tfsdk:"api_key_wo_version"`
@@ -190,6 +192,8 @@ func (r *sagaResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Serve the saga's API on its workers.dev address. Needs `access = \"api_key\"`.",
 			},
+			"routes":         routesSchema("saga's API"),
+			"custom_domains": customDomainsSchema("saga's API"),
 			"access": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(sagaAccessAPIKey),
 				MarkdownDescription: "Who may call the runtime API: `api_key` (default; requests send `api_key_wo` as a bearer token or `X-API-Key`) or `service_binding` " +
@@ -208,7 +212,7 @@ func (r *sagaResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 			"definition_sha256":   schema.StringAttribute{Computed: true, MarkdownDescription: "SHA-256 of the normalized definition: what each execution records as the definition it runs."},
 			"definition":          schema.StringAttribute{Computed: true, MarkdownDescription: "The normalized definition (JSON) the Worker runs, every default written out."},
 			"workflow_name":       schema.StringAttribute{Computed: true, MarkdownDescription: "The Cloudflare Workflow that runs the executions (its instances are the executions).", PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()}},
-			"url":                 schema.StringAttribute{Computed: true, MarkdownDescription: "The runtime API's workers.dev URL; empty when `workers_dev` is off."},
+			"url":                 schema.StringAttribute{Computed: true, MarkdownDescription: "The runtime API's URL: workers.dev, else its first custom domain, else its first route; empty when none."},
 			"deployed_version_id": schema.StringAttribute{Computed: true, MarkdownDescription: "The Worker version serving the saga."},
 		},
 	}
@@ -237,6 +241,10 @@ func (r *sagaResource) ValidateConfig(ctx context.Context, req resource.Validate
 	if cfg.Access.ValueString() == sagaAccessBinding && cfg.WorkersDev.ValueBool() {
 		resp.Diagnostics.AddAttributeError(path.Root("workers_dev"), "Saga API would be open",
 			`access = "service_binding" opens the API without a key, so the saga must not be reachable from the internet: set workers_dev = false, or use access = "api_key" with api_key_wo`)
+	}
+	if cfg.Access.ValueString() == sagaAccessBinding && (len(cfg.Routes.Elements()) > 0 || len(cfg.CustomDomains.Elements()) > 0) {
+		resp.Diagnostics.AddAttributeError(path.Root("access"), "Saga API would be open",
+			`access = "service_binding" opens the API without a key, so the saga must not be reachable from the internet: remove routes and custom_domains, or use access = "api_key" with api_key_wo`)
 	}
 	if (cfg.Access.IsNull() || cfg.Access.ValueString() == sagaAccessAPIKey) && cfg.APIKey.IsNull() && !cfg.APIKey.IsUnknown() {
 		resp.Diagnostics.AddAttributeError(path.Root("api_key_wo"), "Missing API key",
@@ -288,18 +296,40 @@ func (r *sagaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 			plan.DefinitionSHA256, plan.Definition = types.StringValue(sum), types.StringValue(canonical)
 		}
 	}
-	changed := !hasState || plan.DefinitionSHA256 != state.DefinitionSHA256 || plan.WorkersDev != state.WorkersDev || plan.Access != state.Access ||
-		plan.APIKeyVersion != state.APIKeyVersion
-	if hasState && !changed {
-		plan.URL, plan.DeployedVersionID = state.URL, state.DeployedVersionID
-	} else {
+	changed := !hasState || plan.sagaUploadChanged(&state)
+	reach := changed || !plan.Routes.Equal(state.Routes) || !plan.CustomDomains.Equal(state.CustomDomains)
+	plan.URL, plan.DeployedVersionID = state.URL, state.DeployedVersionID
+	if changed {
 		plan.DeployedVersionID = types.StringUnknown()
+	}
+	if reach {
 		plan.URL = types.StringUnknown()
-		if !plan.WorkersDev.IsUnknown() && !plan.WorkersDev.ValueBool() {
+		if !plan.WorkersDev.IsUnknown() && !plan.WorkersDev.ValueBool() && plan.Routes.IsNull() && plan.CustomDomains.IsNull() {
 			plan.URL = types.StringValue("")
 		}
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// sagaUploadChanged reports whether the plan needs a new upload of the saga's Worker.
+func (m *sagaModel) sagaUploadChanged(state *sagaModel) bool {
+	return m.DefinitionSHA256 != state.DefinitionSHA256 || m.WorkersDev != state.WorkersDev || m.Access != state.Access || m.APIKeyVersion != state.APIKeyVersion
+}
+
+// reconcileReachability makes the saga's routes and custom domains match m.
+func (r *sagaResource) reconcileReachability(ctx context.Context, m, prior *sagaModel) error {
+	want, err := routesOf(ctx, m.Routes)
+	if err != nil {
+		return err
+	}
+	var had []routeModel
+	if prior != nil {
+		if had, err = routesOf(ctx, prior.Routes); err != nil {
+			return err
+		}
+	}
+	name := m.Name.ValueString()
+	return errors.Join(r.data.reconcileRoutes(ctx, name, want, had), r.data.reconcileDomains(ctx, name, stringSet(m.CustomDomains)))
 }
 
 // upload deploys the saga's Worker with the configuration's definition.
@@ -354,7 +384,7 @@ func (r *sagaResource) upload(ctx context.Context, plan *sagaModel, apiKey strin
 
 // deploy uploads the Worker, puts the Workflow and sets workers.dev; it fills the computed
 // attributes.
-func (r *sagaResource) deploy(ctx context.Context, plan *sagaModel, apiKey string, first bool) error {
+func (r *sagaResource) deploy(ctx context.Context, plan, prior *sagaModel, apiKey string, first bool) error {
 	name := plan.Name.ValueString()
 	if _, err := r.upload(ctx, plan, apiKey, first); err != nil {
 		return fmt.Errorf("uploading the saga's Worker: %s", explainUploadError(name, err))
@@ -364,6 +394,9 @@ func (r *sagaResource) deploy(ctx context.Context, plan *sagaModel, apiKey strin
 	}
 	want := plan.WorkersDev.ValueBool()
 	if _, err := r.data.client.SetScriptSubdomain(ctx, name, want, want); err != nil {
+		return err
+	}
+	if err := r.reconcileReachability(ctx, plan, prior); err != nil {
 		return err
 	}
 	return r.fill(ctx, plan)
@@ -381,14 +414,22 @@ func (r *sagaResource) fill(ctx context.Context, m *sagaModel) error {
 	if ok && len(dep.Versions) > 0 {
 		m.DeployedVersionID = types.StringValue(dep.Versions[0].VersionID)
 	}
-	m.URL = types.StringValue("")
+	script, err := r.data.client.GetScript(ctx, name)
+	if err != nil {
+		return err
+	}
+	reach, err := r.data.readReachability(ctx, name, script.Routes, m.Routes, m.CustomDomains)
+	if err != nil {
+		return err
+	}
+	m.Routes, m.CustomDomains = reach.routes, reach.domains
+	sub := ""
 	if m.WorkersDev.ValueBool() {
-		sub, err := r.data.accountSubdomain(ctx)
-		if err != nil {
+		if sub, err = r.data.accountSubdomain(ctx); err != nil {
 			return err
 		}
-		m.URL = types.StringValue(serviceURL(name, sub, true, nil, nil))
 	}
+	m.URL = types.StringValue(serviceURL(name, sub, m.WorkersDev.ValueBool(), reach.hosts, reach.patterns))
 	return nil
 }
 
@@ -410,7 +451,7 @@ func (r *sagaResource) Create(ctx context.Context, req resource.CreateRequest, r
 			return
 		}
 	}
-	if err := r.deploy(ctx, &plan, cfg.APIKey.ValueString(), true); err != nil {
+	if err := r.deploy(ctx, &plan, nil, cfg.APIKey.ValueString(), true); err != nil {
 		resp.Diagnostics.AddError("Cannot create saga", err.Error())
 		// The Worker may exist: keep what was made so that nothing needs importing.
 		if plan.DeployedVersionID.IsUnknown() {
@@ -505,15 +546,20 @@ func (r *sagaResource) Update(ctx context.Context, req resource.UpdateRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if plan.DefinitionSHA256 == state.DefinitionSHA256 && plan.WorkersDev == state.WorkersDev && plan.Access == state.Access && plan.APIKeyVersion == state.APIKeyVersion {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...) // on_destroy only
+	if !plan.sagaUploadChanged(&state) {
+		// on_destroy, routes or custom domains only
+		if err := errors.Join(r.reconcileReachability(ctx, &plan, &state), r.fill(ctx, &plan)); err != nil {
+			resp.Diagnostics.AddError("Cannot update saga", err.Error())
+			return
+		}
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		return
 	}
 	key := ""
 	if plan.APIKeyVersion != state.APIKeyVersion || plan.Access != state.Access {
 		key = cfg.APIKey.ValueString()
 	}
-	if err := r.deploy(ctx, &plan, key, false); err != nil {
+	if err := r.deploy(ctx, &plan, &state, key, false); err != nil {
 		resp.Diagnostics.AddError("Cannot update saga", err.Error())
 		return
 	}
@@ -550,6 +596,11 @@ func (r *sagaResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 		}
 	}
 	var errs []error
+	empty := sagaModel{Name: state.Name, Routes: types.SetNull(routeType), CustomDomains: types.SetNull(types.StringType)}
+	if err := r.reconcileReachability(ctx, &empty, &state); err != nil {
+		resp.Diagnostics.AddError("Cannot delete saga", fmt.Sprintf("removing its routes and custom domains failed; nothing else was deleted: %v", err))
+		return
+	}
 	if err := r.data.client.DeleteWorkflow(ctx, name); err != nil && !cloudflare.IsNotFound(err) {
 		errs = append(errs, err)
 	}
@@ -564,7 +615,10 @@ func (r *sagaResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 
 func (r *sagaResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
 	name := strings.TrimSpace(req.ID)
-	m := sagaModel{Name: types.StringValue(name), OnDestroy: types.StringValue(sagaBlockIfRunning), APIKey: types.StringNull(), APIKeyVersion: types.StringNull()}
+	m := sagaModel{
+		Name: types.StringValue(name), OnDestroy: types.StringValue(sagaBlockIfRunning), APIKey: types.StringNull(), APIKeyVersion: types.StringNull(),
+		Routes: types.SetNull(routeType), CustomDomains: types.SetNull(types.StringType),
+	}
 	gone, err := r.read(ctx, &m, true)
 	if gone {
 		resp.Diagnostics.AddError("Cannot import saga", fmt.Sprintf("no saga named %q: its Worker or its Workflow does not exist", name))

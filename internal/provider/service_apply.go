@@ -490,101 +490,21 @@ func (r *serviceResource) reconcileTriggers(ctx context.Context, plan, prior *se
 }
 
 func (r *serviceResource) reconcileRoutes(ctx context.Context, plan, prior *serviceModel) error {
-	name := plan.Name.ValueString()
-	env := r.data.serviceEnv()
-	want := map[string]map[string]bool{} // zone → patterns
-	zones := map[string]bool{}
-	for _, m := range []*serviceModel{plan, prior} {
-		if m == nil {
-			continue
-		}
-		routes, err := m.routes(ctx)
-		if err != nil {
-			return err
-		}
-		for _, rt := range routes {
-			zone := zoneOf(rt, env)
-			zones[zone] = true
-			if m == plan {
-				if want[zone] == nil {
-					want[zone] = map[string]bool{}
-				}
-				want[zone][rt.Pattern.ValueString()] = true
-			}
-		}
-	}
-	var errs []error
-	for zone := range zones {
-		if zone == "" {
-			continue
-		}
-		existing, err := r.data.client.ListRoutes(ctx, zone)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		have := map[string]bool{}
-		for _, rt := range existing {
-			if rt.Script != name {
-				continue
-			}
-			if want[zone][rt.Pattern] {
-				have[rt.Pattern] = true
-				continue
-			}
-			if err := r.data.client.DeleteRoute(ctx, zone, rt.ID); err != nil && !cloudflare.IsNotFound(err) {
-				errs = append(errs, err)
-			}
-		}
-		for pattern := range want[zone] {
-			if have[pattern] {
-				continue
-			}
-			if _, err := r.data.client.CreateRoute(ctx, zone, pattern, name); err != nil {
-				if errors.Is(err, cloudflare.ErrConflict) {
-					err = fmt.Errorf("route %q in zone %s already exists for another Worker: remove it there, or choose another pattern (%w)", pattern, zone, err)
-				}
-				errs = append(errs, err)
-			}
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceModel) error {
-	name := plan.Name.ValueString()
-	existing, err := r.data.client.ListDomains(ctx, cloudflare.DomainFilter{Service: name})
+	want, err := plan.routes(ctx)
 	if err != nil {
 		return err
 	}
-	r.data.cache.invalidate()
-	want := map[string]bool{}
-	for _, h := range stringSet(plan.CustomDomains) {
-		want[strings.ToLower(h)] = true
-	}
-	have := map[string]bool{}
-	var errs []error
-	for _, d := range existing {
-		if d.Service != name {
-			continue
-		}
-		if want[strings.ToLower(d.Hostname)] {
-			have[strings.ToLower(d.Hostname)] = true
-			continue
-		}
-		if err := r.data.client.DeleteDomain(ctx, d.ID); err != nil && !cloudflare.IsNotFound(err) {
-			errs = append(errs, err)
+	var had []routeModel
+	if prior != nil {
+		if had, err = prior.routes(ctx); err != nil {
+			return err
 		}
 	}
-	for _, h := range stringSet(plan.CustomDomains) {
-		if have[strings.ToLower(h)] {
-			continue
-		}
-		if _, err := r.data.client.AttachDomain(ctx, h, name, ""); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return r.data.reconcileRoutes(ctx, plan.Name.ValueString(), want, had)
+}
+
+func (r *serviceResource) reconcileDomains(ctx context.Context, plan *serviceModel) error {
+	return r.data.reconcileDomains(ctx, plan.Name.ValueString(), stringSet(plan.CustomDomains))
 }
 
 func (r *serviceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

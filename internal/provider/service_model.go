@@ -221,11 +221,7 @@ func objectMap[T any](ctx context.Context, m types.Map) (map[string]T, error) {
 }
 
 func (m *serviceModel) routes(ctx context.Context) ([]routeModel, error) {
-	var out []routeModel
-	if m.Routes.IsNull() || m.Routes.IsUnknown() {
-		return out, nil
-	}
-	return out, diagError(m.Routes.ElementsAs(ctx, &out, false))
+	return routesOf(ctx, m.Routes)
 }
 
 // declaredClass is a Durable Object class this service implements, with the binding that

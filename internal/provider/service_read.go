@@ -257,46 +257,12 @@ func (r *serviceResource) readTriggers(ctx context.Context, m *serviceModel, scr
 	}
 	m.WorkersDev = types.BoolValue(sub.Enabled)
 
-	prior, err := m.routes(ctx)
+	reach, err := r.data.readReachability(ctx, name, script.Routes, m.Routes, m.CustomDomains)
 	if err != nil {
 		return err
 	}
-	priorZones := map[string]types.String{}
-	for _, rt := range prior {
-		priorZones[rt.Pattern.ValueString()] = rt.ZoneID
-	}
-	routes := make([]routeModel, 0, len(script.Routes))
-	var patterns []string
-	for _, rt := range script.Routes {
-		zone, ok := priorZones[rt.Pattern]
-		if !ok {
-			zone = types.StringNull()
-		}
-		patterns = append(patterns, rt.Pattern)
-		routes = append(routes, routeModel{Pattern: types.StringValue(rt.Pattern), ZoneID: zone})
-	}
-	if len(routes) == 0 && (m.Routes.IsNull() || m.Routes.IsUnknown()) {
-		m.Routes = types.SetNull(routeType)
-	} else {
-		set, d := types.SetValueFrom(ctx, routeType, routes)
-		if err := diagError(d); err != nil {
-			return err
-		}
-		m.Routes = set
-	}
-
-	all, err := r.data.listDomains(ctx)
-	if err != nil {
-		return err
-	}
-	var hosts []string
-	for _, d := range all {
-		if d.Service == name {
-			hosts = append(hosts, d.Hostname)
-		}
-	}
-	sort.Strings(hosts)
-	m.CustomDomains = setOrNull(m.CustomDomains, hosts)
+	m.Routes, m.CustomDomains = reach.routes, reach.domains
+	hosts, patterns := reach.hosts, reach.patterns
 
 	account := ""
 	if sub.Enabled {

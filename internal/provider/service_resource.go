@@ -249,24 +249,8 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"namespace_id": schema.StringAttribute{MarkdownDescription: "The registry namespace; defaults to the provider's `registry_namespace_id`.", Optional: true},
 				},
 			},
-			"routes": schema.SetNestedAttribute{
-				MarkdownDescription: "Zone route patterns (`host/path*`, no scheme) that send traffic to the service.",
-				Optional:            true,
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"pattern": schema.StringAttribute{
-						MarkdownDescription: "Route pattern, e.g. `shop.example.com/cart/*`.",
-						Required:            true,
-						Validators:          []validator.String{checkValidator{"Invalid route pattern", validation.CheckRoutePattern}},
-					},
-					"zone_id": schema.StringAttribute{MarkdownDescription: "The zone; defaults to the provider's `zone_id`.", Optional: true},
-				}},
-			},
-			"custom_domains": schema.SetAttribute{
-				MarkdownDescription: "Hostnames served entirely by the service (Workers custom domains).",
-				Optional:            true,
-				ElementType:         types.StringType,
-				Validators:          []validator.Set{setvalidator.ValueStringsAre(checkValidator{"Invalid custom domain", validation.CheckHostname})},
-			},
+			"routes":         routesSchema("service"),
+			"custom_domains": customDomainsSchema("service"),
 			"workers_dev": schema.BoolAttribute{
 				MarkdownDescription: "Serve the service on its workers.dev address. Default `false`.",
 				Optional:            true,
