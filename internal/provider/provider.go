@@ -3,6 +3,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -58,8 +59,10 @@ type providerData struct {
 	client              cloudflare.API
 	zoneID              string
 	registryNamespaceID string
-	cache               readCache
-	lookups             planLookups
+	// apiBase is the API base URL the client calls (the monitor's analytics go there too).
+	apiBase string
+	cache   readCache
+	lookups planLookups
 	// locks serialises work on one named object (see lock).
 	locks sync.Map
 	// claimed holds the objects that a resource of this command created or adopted (see claim).
@@ -212,6 +215,7 @@ func (p *servicesdoProvider) Configure(ctx context.Context, req provider.Configu
 		client:              client,
 		zoneID:              stringSetting(cfg.ZoneID, envZoneID),
 		registryNamespaceID: strings.TrimSpace(cfg.RegistryNamespaceID.ValueString()),
+		apiBase:             strings.TrimSuffix(cmp.Or(clientCfg.BaseURL, cloudflare.DefaultBaseURL), "/"),
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
@@ -224,6 +228,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 		NewServiceResource,
 		NewRegistryEntryResource,
 		NewSagaResource,
+		NewMonitorResource,
 		NewDeploymentResource,
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -33,6 +35,10 @@ type serviceDiscoveryModel struct {
 	Resolved   types.String `tfsdk:"resolved_version"`
 	Available  types.List   `tfsdk:"available_versions"`
 	Document   types.String `tfsdk:"document"`
+	Healthy    types.Bool   `tfsdk:"healthy"`
+	Health     types.String `tfsdk:"health_status"`
+	HealthAt   types.String `tfsdk:"health_last_check"`
+	HealthWhy  types.String `tfsdk:"health_reason"`
 	entryFields
 }
 
@@ -62,6 +68,15 @@ func (d *serviceDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sche
 					return err
 				}}},
 			},
+			"healthy": schema.BoolAttribute{
+				MarkdownDescription: "Skip versions whose monitor (`servicesdo_monitor`) recorded them `unhealthy` in the registry: the newest matching " +
+					"version that is not unhealthy is found (versions never checked count as usable). Default false.",
+				Optional: true,
+			},
+			"health_status": computed("The found version's health as its monitor last recorded it: `healthy`, `degraded`, `unhealthy`, " +
+				"or empty when no monitor has checked it."),
+			"health_last_check":  computed("When the monitor last checked the found version (RFC 3339), or empty."),
+			"health_reason":      computed("Why the found version is not healthy, as the monitor recorded it, or empty."),
 			"resolved_version":   computed("The version found."),
 			"available_versions": schema.ListAttribute{MarkdownDescription: "Every version of the service, newest first.", Computed: true, ElementType: types.StringType},
 			"service":            computed("The Worker script."),
@@ -99,9 +114,13 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 	if constraint == "" {
 		constraint = "latest"
 	}
-	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint)
+	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint, m.Healthy.ValueBool())
 	var noMatch *noMatchError
+	var allUnhealthy *unhealthyError
 	switch {
+	case errors.As(err, &allUnhealthy):
+		resp.Diagnostics.AddAttributeError(path.Root("healthy"), "No healthy service version", err.Error()+".")
+		return
 	case errors.As(err, &noMatch):
 		resp.Diagnostics.AddAttributeError(path.Root("version"), "No matching service version", err.Error()+".")
 		return
@@ -116,6 +135,10 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 	registry.SortNewestFirst(versions)
 	m.Available = listOfStrings(versions)
 	m.Document = types.StringValue(string(doc))
+	m.Health, m.HealthAt, m.HealthWhy = types.StringValue(""), types.StringValue(""), types.StringValue("")
+	if h := e.HealthStatus; h != nil {
+		m.Health, m.HealthAt, m.HealthWhy = types.StringValue(h.Status), types.StringValue(h.LastCheck), types.StringValue(h.Reason)
+	}
 	m.fill(e)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -125,9 +148,15 @@ type noMatchError struct{ err error }
 
 func (e *noMatchError) Error() string { return e.err.Error() }
 
+// unhealthyError is a constraint whose matching versions are all unhealthy.
+type unhealthyError struct{ err error }
+
+func (e *unhealthyError) Error() string { return e.err.Error() }
+
 // discover resolves name and constraint against the registry with one key listing (the
-// versions come from key names) and one value read.
-func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string) (registry.Entry, string, []string, error) {
+// versions come from key names, their health from key metadata) and one value read.
+// healthyOnly skips the versions a monitor recorded unhealthy.
+func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string, healthyOnly bool) (registry.Entry, string, []string, error) {
 	keys, err := client.ListKVKeys(ctx, registryID, registry.Key(name, ""))
 	if cloudflare.IsNotFound(err) {
 		return registry.Entry{}, "", nil, errNoRegistryNamespace(registryID)
@@ -135,14 +164,27 @@ func discover(ctx context.Context, client cloudflare.API, registryID, name, cons
 	if err != nil {
 		return registry.Entry{}, "", nil, err
 	}
-	var versions []string
+	var versions, usable, unhealthy []string
 	for _, k := range keys {
-		if n, v, ok := registry.ParseKey(k.Name); ok && n == name {
-			versions = append(versions, v)
+		n, v, ok := registry.ParseKey(k.Name)
+		if !ok || n != name {
+			continue
 		}
+		versions = append(versions, v)
+		var s registry.Summary
+		if healthyOnly && len(k.Metadata) > 0 && json.Unmarshal(k.Metadata, &s) == nil && s.Unhealthy(time.Now(), 0) {
+			unhealthy = append(unhealthy, v)
+			continue
+		}
+		usable = append(usable, v)
 	}
-	version, err := registry.Resolve(name, constraint, versions)
+	version, err := registry.Resolve(name, constraint, usable)
 	if err != nil {
+		if _, errAll := registry.Resolve(name, constraint, versions); errAll == nil {
+			registry.SortNewestFirst(unhealthy)
+			return registry.Entry{}, "", versions, &unhealthyError{fmt.Errorf("every version of %s matching %q is unhealthy (%s), as its monitor recorded: "+
+				"fix the service, or drop healthy = true to find it anyway", name, constraint, strings.Join(unhealthy, ", "))}
+		}
 		return registry.Entry{}, "", versions, &noMatchError{err}
 	}
 	raw, err := client.GetKVValue(ctx, registryID, registry.Key(name, version))
