@@ -395,6 +395,12 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 				),
 			},
 			{
+				// Only the unhealthy version matches: discovery with healthy = true refuses.
+				Config:      config("") + strings.Replace(monitorDiscovery(true), `"^1"`, `"1.1.0"`, 1),
+				PlanOnly:    true,
+				ExpectError: expectError(`every version of OrderService matching "1.1.0" is unhealthy (1.1.0), as its monitor recorded: fix the service, or drop healthy = true to find it anyway`),
+			},
+			{
 				// Discovery skips the unhealthy version (and without healthy = true finds it);
 				// the registry entries plan no change although the monitor rewrote them.
 				Config: config("") + monitorDiscovery(true) + strings.Replace(monitorDiscovery(false), `"orders"`, `"any"`, 1),

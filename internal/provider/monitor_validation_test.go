@@ -41,7 +41,9 @@ const monitorValAlert = `
 func TestAccMonitor_validation(t *testing.T) {
 	edge := newTestEdge(t, func(c *localedge.Config) { c.AccountID = monitorTestAccount })
 	edge.useAccount(t, monitorTestAccount)
-	alert := func(condition, window, extra string) string { return fmt.Sprintf(monitorValAlert, condition, window, extra) }
+	alert := func(condition, window, extra string) string {
+		return fmt.Sprintf(monitorValAlert, condition, window, extra)
+	}
 	step := func(providerExtra, body, want string) resource.TestStep {
 		return resource.TestStep{Config: monitorBadConfig(edge, providerExtra, body), PlanOnly: true, ExpectError: expectError(want)}
 	}
