@@ -571,6 +571,43 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 					return nil
 				},
 			},
+			{
+				// The status token removed: the secret is deleted, /status is open and
+				// /__run no longer exists.
+				Config: strings.Replace(strings.Replace(config(""), `for         = "5m"`, `for         = "10m"`, 1),
+					fmt.Sprintf("status_token_wo            = %q\n  status_token_wo_version    = 1", monitorStatusToken), "", 1),
+				Check: func(*terraform.State) error {
+					secrets, err := edge.client.ListSecrets(context.Background(), prefix+"-monitor")
+					if err != nil {
+						return err
+					}
+					for _, s := range secrets {
+						if s.Name == workers.MonitorTokenBinding {
+							return fmt.Errorf("the %s secret is still there", s.Name)
+						}
+					}
+					deadline := time.Now().Add(60 * time.Second)
+					for {
+						req, _ := http.NewRequest(http.MethodGet, edgeURL+"/status", nil)
+						req.Host = host
+						res, err := http.DefaultClient.Do(req)
+						if err == nil {
+							res.Body.Close()
+							if res.StatusCode == http.StatusOK {
+								break
+							}
+						}
+						if time.Now().After(deadline) {
+							return fmt.Errorf("GET /status without a token: %v %v, want 200", res, err)
+						}
+						time.Sleep(100 * time.Millisecond) // the edge is switching to the new version
+					}
+					if st, _ := monitorCall(edgeURL, host, http.MethodPost, "/__run"); st != http.StatusNotFound {
+						return fmt.Errorf("POST /__run without MONITOR_TOKEN: HTTP %d, want 404", st)
+					}
+					return nil
+				},
+			},
 		},
 	})
 }
