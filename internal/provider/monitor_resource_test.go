@@ -403,7 +403,9 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 			{
 				// Discovery skips the unhealthy version (and without healthy = true finds it);
 				// the registry entries plan no change although the monitor rewrote them.
-				Config: config("") + monitorDiscovery(true) + strings.Replace(monitorDiscovery(false), `"orders"`, `"any"`, 1),
+				Config: config("") + monitorDiscovery(true) + strings.Replace(monitorDiscovery(false), `"orders"`, `"any"`, 1) +
+					strings.Replace(strings.Replace(monitorDiscovery(true), `"orders"`, `"stale"`, 1), "healthy = true", `healthy = true
+  health_max_age = "1ms"`, 1),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("servicesdo_registry_entry.v2", plancheck.ResourceActionNoop),
 					plancheck.ExpectResourceAction(address, plancheck.ResourceActionNoop),
@@ -414,6 +416,8 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 					resource.TestCheckResourceAttr("data.servicesdo_service_discovery.any", "resolved_version", "1.1.0"),
 					resource.TestCheckResourceAttr("data.servicesdo_service_discovery.any", "health_status", registry.HealthUnhealthy),
 					resource.TestCheckResourceAttr("data.servicesdo_service_discovery.any", "health_reason", "status 503, want 2xx"),
+					// A status older than health_max_age is stale and skips nothing.
+					resource.TestCheckResourceAttr("data.servicesdo_service_discovery.stale", "resolved_version", "1.1.0"),
 					func(*terraform.State) error {
 						control.set(v2, http.StatusOK)
 						health, err := monitorRun(edgeURL, host)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/registry"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/workers"
 )
 
 var (
@@ -36,6 +37,7 @@ type serviceDiscoveryModel struct {
 	Available  types.List   `tfsdk:"available_versions"`
 	Document   types.String `tfsdk:"document"`
 	Healthy    types.Bool   `tfsdk:"healthy"`
+	MaxAge     types.String `tfsdk:"health_max_age"`
 	Health     types.String `tfsdk:"health_status"`
 	HealthAt   types.String `tfsdk:"health_last_check"`
 	HealthWhy  types.String `tfsdk:"health_reason"`
@@ -72,6 +74,15 @@ func (d *serviceDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sche
 				MarkdownDescription: "Skip versions whose monitor (`servicesdo_monitor`) recorded them `unhealthy` in the registry: the newest matching " +
 					"version that is not unhealthy is found (versions never checked count as usable). Default false.",
 				Optional: true,
+			},
+			"health_max_age": schema.StringAttribute{
+				MarkdownDescription: "With `healthy = true`: an `unhealthy` status recorded longer ago than this (e.g. `11m`, the monitor's `heartbeat` + `interval`) " +
+					"is stale — its monitor stopped writing — and does not skip the version. Default: a status of any age counts.",
+				Optional: true,
+				Validators: []validator.String{checkValidator{"Invalid duration", func(s string) error {
+					_, err := workers.ParseMonitorDuration(s)
+					return err
+				}}},
 			},
 			"health_status": computed("The found version's health as its monitor last recorded it: `healthy`, `degraded`, `unhealthy`, " +
 				"or empty when no monitor has checked it."),
@@ -114,7 +125,11 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 	if constraint == "" {
 		constraint = "latest"
 	}
-	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint, m.Healthy.ValueBool())
+	var maxAge time.Duration
+	if m.Healthy.ValueBool() {
+		maxAge, _ = workers.ParseMonitorDuration(m.MaxAge.ValueString()) // validated; "" is 0, any age
+	}
+	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint, m.Healthy.ValueBool(), maxAge)
 	var noMatch *noMatchError
 	var allUnhealthy *unhealthyError
 	switch {
@@ -155,8 +170,9 @@ func (e *unhealthyError) Error() string { return e.err.Error() }
 
 // discover resolves name and constraint against the registry with one key listing (the
 // versions come from key names, their health from key metadata) and one value read.
-// healthyOnly skips the versions a monitor recorded unhealthy.
-func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string, healthyOnly bool) (registry.Entry, string, []string, error) {
+// healthyOnly skips the versions a monitor recorded unhealthy no longer than maxAge ago (0: any
+// age).
+func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string, healthyOnly bool, maxAge time.Duration) (registry.Entry, string, []string, error) {
 	keys, err := client.ListKVKeys(ctx, registryID, registry.Key(name, ""))
 	if cloudflare.IsNotFound(err) {
 		return registry.Entry{}, "", nil, errNoRegistryNamespace(registryID)
@@ -172,7 +188,7 @@ func discover(ctx context.Context, client cloudflare.API, registryID, name, cons
 		}
 		versions = append(versions, v)
 		var s registry.Summary
-		if healthyOnly && len(k.Metadata) > 0 && json.Unmarshal(k.Metadata, &s) == nil && s.Unhealthy(time.Now(), 0) {
+		if healthyOnly && len(k.Metadata) > 0 && json.Unmarshal(k.Metadata, &s) == nil && s.Unhealthy(time.Now(), maxAge) {
 			unhealthy = append(unhealthy, v)
 			continue
 		}
