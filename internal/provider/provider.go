@@ -59,14 +59,14 @@ type providerData struct {
 	client              cloudflare.API
 	zoneID              string
 	registryNamespaceID string
-	// apiBase is the API base URL the client calls (the monitor's analytics go there too).
-	apiBase string
-	cache   readCache
-	lookups planLookups
+	cache               readCache
+	lookups             planLookups
 	// locks serialises work on one named object (see lock).
 	locks sync.Map
 	// claimed holds the objects that a resource of this command created or adopted (see claim).
 	claimed sync.Map
+	// apiBase is the API base URL the client calls (the monitor's analytics go there too).
+	apiBase string
 }
 
 var errNoRegistry = errors.New("no registry: set registry_id, or the provider's registry_namespace_id")
