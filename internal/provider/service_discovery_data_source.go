@@ -197,9 +197,15 @@ func discover(ctx context.Context, client cloudflare.API, registryID, name, cons
 	version, err := registry.Resolve(name, constraint, usable)
 	if err != nil {
 		if _, errAll := registry.Resolve(name, constraint, versions); errAll == nil {
-			registry.SortNewestFirst(unhealthy)
+			var matching []string
+			for _, v := range unhealthy {
+				if _, err := registry.Resolve(name, constraint, []string{v}); err == nil {
+					matching = append(matching, v)
+				}
+			}
+			registry.SortNewestFirst(matching)
 			return registry.Entry{}, "", versions, &unhealthyError{fmt.Errorf("every version of %s matching %q is unhealthy (%s), as its monitor recorded: "+
-				"fix the service, or drop healthy = true to find it anyway", name, constraint, strings.Join(unhealthy, ", "))}
+				"fix the service, or drop healthy = true to find it anyway", name, constraint, strings.Join(matching, ", "))}
 		}
 		return registry.Entry{}, "", versions, &noMatchError{err}
 	}

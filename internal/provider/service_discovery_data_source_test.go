@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,10 @@ func TestDiscoverHealthy(t *testing.T) {
 	var unhealthy *unhealthyError
 	if !errors.As(err, &unhealthy) || err.Error() != `every version of Carts matching ">=1.2.0" is unhealthy (1.3.0, 1.2.0), as its monitor recorded: fix the service, or drop healthy = true to find it anyway` {
 		t.Errorf("all unhealthy: %v", err)
+	}
+	// Only the matching versions are named.
+	if _, _, _, err := discover(ctx, edge.client, ns, "Carts", "1.3.0", true, 0); err == nil || !strings.Contains(err.Error(), `is unhealthy (1.3.0), as`) {
+		t.Errorf("one unhealthy match: %v", err)
 	}
 	var noMatch *noMatchError
 	if _, _, _, err := discover(ctx, edge.client, ns, "Carts", "^2", true, 0); !errors.As(err, &noMatch) {
