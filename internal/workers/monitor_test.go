@@ -279,7 +279,9 @@ func TestMonitorAnalyticsQueryOnLocalEdge(t *testing.T) {
 	end := now.Truncate(time.Minute)
 	record := func(script string, ago time.Duration, n int, status int, wall time.Duration) {
 		for range n {
-			rec.Record(analytics.Invocation{Script: script, Version: "v1", Status: status, WallTime: wall, At: end.Add(-ago)})
+			// An error is an invocation that threw (it answers 500), as Cloudflare counts them:
+			// a 5xx the Worker returns is a success.
+			rec.Record(analytics.Invocation{Script: script, Version: "v1", Status: status, Thrown: status >= 500, WallTime: wall, At: end.Add(-ago)})
 		}
 	}
 	record("orders", 2*time.Minute, 90, 200, 20*time.Millisecond) // in both windows
