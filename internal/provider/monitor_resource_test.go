@@ -176,12 +176,14 @@ resource "servicesdo_monitor" "platform" {
   workers_dev = true
 
   services = {
+    # Generous timeouts (degraded above half of them): the test machine is loaded.
     (servicesdo_service.v1.name) = {
+      timeout  = "20s"
       registry = [{ name = servicesdo_registry_entry.v1.name, version = servicesdo_registry_entry.v1.version }]
     }
     (servicesdo_service.v2.name) = {
       path            = "/health"
-      timeout         = "5s"
+      timeout         = "20s"
       checks          = 2
       recovery_checks = 1
       registry        = [{ name = servicesdo_registry_entry.v2.name, version = servicesdo_registry_entry.v2.version }]
@@ -280,6 +282,28 @@ func (e *testEdge) registryHealth(ns, name, version string) (value, listed strin
 	return value, listed, nil
 }
 
+// monitorAnalyticsError runs rounds until /status reports an analytics error (or none), within
+// a deadline: the edge may still be switching to the version an apply deployed.
+func monitorAnalyticsError(edgeURL, host string, want bool) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, _ = monitorRun(edgeURL, host)
+		_, status := monitorCall(edgeURL, host, http.MethodGet, "/status")
+		a, _ := status["analytics"].(map[string]any)
+		got := a["error"]
+		if (got != nil) == want {
+			if want && !strings.Contains(fmt.Sprint(got), "the analytics API answered 4") {
+				return fmt.Errorf("analytics error %v, want the API's refusal", got)
+			}
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("GET /status analytics: %v, want an error: %v", a, want)
+		}
+		time.Sleep(100 * time.Millisecond) // polling interval
+	}
+}
+
 func monitorDiscovery(healthy bool) string {
 	return fmt.Sprintf(`
 data "servicesdo_service_discovery" "orders" {
@@ -299,7 +323,9 @@ data "servicesdo_service_discovery" "orders" {
 func TestAccMonitor_endToEnd(t *testing.T) {
 	edge := newTestEdge(t, func(c *localedge.Config) { c.AccountID = monitorTestAccount })
 	edge.useAccount(t, monitorTestAccount)
-	t0 := time.Now().UTC().Truncate(time.Minute).Add(30 * time.Second)
+	// The edge's frozen time is half an hour ahead: the alert ticks (from t0 on) then come after
+	// every window that the rounds run at real time (POST /__run) claim.
+	t0 := time.Now().UTC().Truncate(time.Minute).Add(30*time.Minute + 30*time.Second)
 	edgeURL := edge.startFrozenWorkers(t, t0)
 	ns := edge.registryNamespace(t)
 	control := &healthControl{status: map[string]int{}}
@@ -358,8 +384,12 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 					func(s *terraform.State) error {
 						firstVersion = s.RootModule().Resources[address].Primary.Attributes["deployed_version_id"]
 						firstSHA = s.RootModule().Resources[address].Primary.Attributes["config_sha256"]
-						if st, _ := monitorCall(edgeURL, host, http.MethodGet, "/status"); st != http.StatusOK {
-							return fmt.Errorf("GET /status with the token: HTTP %d", st)
+						deadline := time.Now().Add(60 * time.Second)
+						for st, out := monitorCall(edgeURL, host, http.MethodGet, "/status"); st != http.StatusOK; st, out = monitorCall(edgeURL, host, http.MethodGet, "/status") {
+							if time.Now().After(deadline) {
+								return fmt.Errorf("GET /status with the token: HTTP %d %v", st, out)
+							}
+							time.Sleep(100 * time.Millisecond) // the edge is starting the monitor
 						}
 						req, _ := http.NewRequest(http.MethodGet, edgeURL+"/status", nil)
 						req.Host = host
@@ -522,6 +552,19 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 					}
 					return nil
 				},
+			},
+			{
+				// Rotation: a bumped version sends the write-only token again (here a wrong
+				// one, so the analytics API refuses it and /status reports why)...
+				Config: strings.Replace(strings.Replace(config(""), `for         = "5m"`, `for         = "10m"`, 1),
+					fmt.Sprintf("analytics_token_wo         = %q\n  analytics_token_wo_version = 1", edge.token),
+					"analytics_token_wo         = \"wrong-token\"\n  analytics_token_wo_version = 2", 1),
+				Check: func(*terraform.State) error { return monitorAnalyticsError(edgeURL, host, true) },
+			},
+			{
+				// ...and bumping it again with the right token heals it.
+				Config: strings.Replace(config(""), `for         = "5m"`, `for         = "10m"`, 1),
+				Check:  func(*terraform.State) error { return monitorAnalyticsError(edgeURL, host, false) },
 			},
 			{
 				Config:           strings.Replace(config(""), `for         = "5m"`, `for         = "10m"`, 1),
