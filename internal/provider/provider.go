@@ -3,6 +3,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -64,6 +65,8 @@ type providerData struct {
 	locks sync.Map
 	// claimed holds the objects that a resource of this command created or adopted (see claim).
 	claimed sync.Map
+	// apiBase is the API base URL the client calls (the monitor's analytics go there too).
+	apiBase string
 }
 
 var errNoRegistry = errors.New("no registry: set registry_id, or the provider's registry_namespace_id")
@@ -212,6 +215,7 @@ func (p *servicesdoProvider) Configure(ctx context.Context, req provider.Configu
 		client:              client,
 		zoneID:              stringSetting(cfg.ZoneID, envZoneID),
 		registryNamespaceID: strings.TrimSpace(cfg.RegistryNamespaceID.ValueString()),
+		apiBase:             strings.TrimSuffix(cmp.Or(clientCfg.BaseURL, cloudflare.DefaultBaseURL), "/"),
 	}
 	resp.ResourceData = data
 	resp.DataSourceData = data
@@ -225,6 +229,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 		NewRegistryEntryResource,
 		NewSagaResource,
 		NewGatewayResource,
+		NewMonitorResource,
 		NewDeploymentResource,
 	}
 }

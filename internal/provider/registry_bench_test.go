@@ -45,7 +45,7 @@ func BenchmarkDiscovery1000(b *testing.B) {
 	}
 	srv.ResetRequestCounts()
 	for b.Loop() {
-		if _, version, _, err := discover(ctx, client, ns.ID, "Service042", "^1.4"); err != nil || version != "1.9.0" {
+		if _, version, _, err := discover(ctx, client, ns.ID, "Service042", "^1.4", false, 0); err != nil || version != "1.9.0" {
 			b.Fatalf("discover = %s, %v", version, err)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/registry"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/workers"
 )
 
 var (
@@ -33,6 +36,11 @@ type serviceDiscoveryModel struct {
 	Resolved   types.String `tfsdk:"resolved_version"`
 	Available  types.List   `tfsdk:"available_versions"`
 	Document   types.String `tfsdk:"document"`
+	Healthy    types.Bool   `tfsdk:"healthy"`
+	MaxAge     types.String `tfsdk:"health_max_age"`
+	Health     types.String `tfsdk:"health_status"`
+	HealthAt   types.String `tfsdk:"health_last_check"`
+	HealthWhy  types.String `tfsdk:"health_reason"`
 	entryFields
 }
 
@@ -62,6 +70,24 @@ func (d *serviceDiscoveryDataSource) Schema(_ context.Context, _ datasource.Sche
 					return err
 				}}},
 			},
+			"healthy": schema.BoolAttribute{
+				MarkdownDescription: "Skip versions whose monitor (`servicesdo_monitor`) recorded them `unhealthy` in the registry: the newest matching " +
+					"version that is not unhealthy is found (versions never checked count as usable). Default false.",
+				Optional: true,
+			},
+			"health_max_age": schema.StringAttribute{
+				MarkdownDescription: "With `healthy = true`: an `unhealthy` status recorded longer ago than this (e.g. `11m`, the monitor's `heartbeat` + `interval`) " +
+					"is stale — its monitor stopped writing — and does not skip the version. Default: a status of any age counts.",
+				Optional: true,
+				Validators: []validator.String{checkValidator{"Invalid duration", func(s string) error {
+					_, err := workers.ParseMonitorDuration(s)
+					return err
+				}}},
+			},
+			"health_status": computed("The found version's health as its monitor last recorded it: `healthy`, `degraded`, `unhealthy`, " +
+				"or empty when no monitor has checked it."),
+			"health_last_check":  computed("When the monitor last checked the found version (RFC 3339), or empty."),
+			"health_reason":      computed("Why the found version is not healthy, as the monitor recorded it, or empty."),
 			"resolved_version":   computed("The version found."),
 			"available_versions": schema.ListAttribute{MarkdownDescription: "Every version of the service, newest first.", Computed: true, ElementType: types.StringType},
 			"service":            computed("The Worker script."),
@@ -99,9 +125,17 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 	if constraint == "" {
 		constraint = "latest"
 	}
-	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint)
+	var maxAge time.Duration
+	if m.Healthy.ValueBool() {
+		maxAge, _ = workers.ParseMonitorDuration(m.MaxAge.ValueString()) // validated; "" is 0, any age
+	}
+	e, version, versions, err := discover(ctx, d.data.client, registryID, name, constraint, m.Healthy.ValueBool(), maxAge)
 	var noMatch *noMatchError
+	var allUnhealthy *unhealthyError
 	switch {
+	case errors.As(err, &allUnhealthy):
+		resp.Diagnostics.AddAttributeError(path.Root("healthy"), "No healthy service version", err.Error()+".")
+		return
 	case errors.As(err, &noMatch):
 		resp.Diagnostics.AddAttributeError(path.Root("version"), "No matching service version", err.Error()+".")
 		return
@@ -116,6 +150,10 @@ func (d *serviceDiscoveryDataSource) Read(ctx context.Context, req datasource.Re
 	registry.SortNewestFirst(versions)
 	m.Available = listOfStrings(versions)
 	m.Document = types.StringValue(string(doc))
+	m.Health, m.HealthAt, m.HealthWhy = types.StringValue(""), types.StringValue(""), types.StringValue("")
+	if h := e.HealthStatus; h != nil {
+		m.Health, m.HealthAt, m.HealthWhy = types.StringValue(h.Status), types.StringValue(h.LastCheck), types.StringValue(h.Reason)
+	}
 	m.fill(e)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
@@ -125,9 +163,16 @@ type noMatchError struct{ err error }
 
 func (e *noMatchError) Error() string { return e.err.Error() }
 
+// unhealthyError is a constraint whose matching versions are all unhealthy.
+type unhealthyError struct{ err error }
+
+func (e *unhealthyError) Error() string { return e.err.Error() }
+
 // discover resolves name and constraint against the registry with one key listing (the
-// versions come from key names) and one value read.
-func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string) (registry.Entry, string, []string, error) {
+// versions come from key names, their health from key metadata) and one value read.
+// healthyOnly skips the versions a monitor recorded unhealthy no longer than maxAge ago (0: any
+// age).
+func discover(ctx context.Context, client cloudflare.API, registryID, name, constraint string, healthyOnly bool, maxAge time.Duration) (registry.Entry, string, []string, error) {
 	keys, err := client.ListKVKeys(ctx, registryID, registry.Key(name, ""))
 	if cloudflare.IsNotFound(err) {
 		return registry.Entry{}, "", nil, errNoRegistryNamespace(registryID)
@@ -135,14 +180,33 @@ func discover(ctx context.Context, client cloudflare.API, registryID, name, cons
 	if err != nil {
 		return registry.Entry{}, "", nil, err
 	}
-	var versions []string
+	var versions, usable, unhealthy []string
 	for _, k := range keys {
-		if n, v, ok := registry.ParseKey(k.Name); ok && n == name {
-			versions = append(versions, v)
+		n, v, ok := registry.ParseKey(k.Name)
+		if !ok || n != name {
+			continue
 		}
+		versions = append(versions, v)
+		var s registry.Summary
+		if healthyOnly && len(k.Metadata) > 0 && json.Unmarshal(k.Metadata, &s) == nil && s.Unhealthy(time.Now(), maxAge) {
+			unhealthy = append(unhealthy, v)
+			continue
+		}
+		usable = append(usable, v)
 	}
-	version, err := registry.Resolve(name, constraint, versions)
+	version, err := registry.Resolve(name, constraint, usable)
 	if err != nil {
+		if _, errAll := registry.Resolve(name, constraint, versions); errAll == nil {
+			var matching []string
+			for _, v := range unhealthy {
+				if _, err := registry.Resolve(name, constraint, []string{v}); err == nil {
+					matching = append(matching, v)
+				}
+			}
+			registry.SortNewestFirst(matching)
+			return registry.Entry{}, "", versions, &unhealthyError{fmt.Errorf("every version of %s matching %q is unhealthy (%s), as its monitor recorded: "+
+				"fix the service, or drop healthy = true to find it anyway", name, constraint, strings.Join(matching, ", "))}
+		}
 		return registry.Entry{}, "", versions, &noMatchError{err}
 	}
 	raw, err := client.GetKVValue(ctx, registryID, registry.Key(name, version))
