@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
 	"strings"
@@ -294,4 +295,30 @@ func uploader(r *http.Request) string {
 	default:
 		return "api"
 	}
+}
+
+// TailProducers returns the scripts whose tail_consumers send their events to consumer.
+func (s *Workers) TailProducers(consumer string) ([]string, error) {
+	var out []string
+	err := s.store.View(func(tx *api.Tx) error {
+		scripts, err := api.All[*workerScript](tx, bucketWorkerScripts, "")
+		if err != nil {
+			return err
+		}
+		for _, sc := range scripts {
+			var consumers []struct {
+				Service string `json:"service"`
+			}
+			if len(sc.TailConsumers) > 0 && json.Unmarshal(sc.TailConsumers, &consumers) == nil {
+				for _, c := range consumers {
+					if c.Service == consumer {
+						out = append(out, sc.Name)
+						break
+					}
+				}
+			}
+		}
+		return nil
+	})
+	return out, err
 }

@@ -81,6 +81,16 @@ func (s *suite) run(t *testing.T, dir, stdin string, args ...string) (string, er
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	cmd := s.command(ctx, dir, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+// command is wrangler with args in dir, pointed at the edge.
+func (s *suite) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, s.bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append(filteredEnv(),
@@ -95,11 +105,7 @@ func (s *suite) run(t *testing.T, dir, stdin string, args ...string) (string, er
 		"CI=true",                   // never prompt
 		"NO_COLOR=1", "FORCE_COLOR=0",
 	)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	return out.String(), err
+	return cmd
 }
 
 // filteredEnv is the test's environment without what would point wrangler elsewhere.

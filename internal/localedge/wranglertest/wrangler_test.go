@@ -26,6 +26,12 @@ func TestWrangler(t *testing.T) {
 	})
 
 	t.Run("deploy", func(t *testing.T) { t.Parallel(); testDeploy(t, s) })
+	t.Run("versions", func(t *testing.T) { t.Parallel(); testVersions(t, s) })
+	t.Run("delete", func(t *testing.T) { t.Parallel(); testDelete(t, s) })
+	t.Run("triggers", func(t *testing.T) { t.Parallel(); testTriggers(t, s) })
+	t.Run("kv", func(t *testing.T) { t.Parallel(); testKV(t, s) })
+	t.Run("r2", func(t *testing.T) { t.Parallel(); testR2(t, s) })
+	t.Run("tail", func(t *testing.T) { t.Parallel(); testTail(t, s) })
 }
 
 // testDeploy: a new Worker with a route, a cron and workers.dev, then a new version of it.
