@@ -126,7 +126,7 @@ func (s *Workers) putScriptRoutes(w http.ResponseWriter, r *http.Request) error 
 		}
 		wanted = append(wanted, placed{route: workerRoute{Pattern: pattern, Script: name, zone: zoneID}, zoneName: zoneName})
 	}
-	out := []map[string]any{}
+	out := []listedRoute{}
 	err := s.store.Update(func(tx *api.Tx) error {
 		if _, err := loadScript(tx, name); err != nil {
 			return err
@@ -157,7 +157,7 @@ func (s *Workers) putScriptRoutes(w http.ResponseWriter, r *http.Request) error 
 			if err := tx.Put(bucketWorkerRoutes, rt.zone+"/"+rt.ID, rt); err != nil {
 				return err
 			}
-			out = append(out, map[string]any{"id": rt.ID, "pattern": rt.Pattern, "script": name, "zone_id": rt.zone, "zone_name": p.zoneName})
+			out = append(out, listedRoute{ID: rt.ID, Pattern: rt.Pattern, Script: name, ZoneID: rt.zone, ZoneName: p.zoneName})
 		}
 		return nil
 	})
@@ -168,10 +168,19 @@ func (s *Workers) putScriptRoutes(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
+// listedRoute is an item of the script routes' answers.
+type listedRoute struct {
+	ID       string `json:"id"`
+	Pattern  string `json:"pattern"`
+	Script   string `json:"script"`
+	ZoneID   string `json:"zone_id"`
+	ZoneName string `json:"zone_name"`
+}
+
 // getScriptRoutes lists the script's zone routes across zones.
 func (s *Workers) getScriptRoutes(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("script_name")
-	return api.View(w, s.store, func(tx *api.Tx) ([]map[string]any, error) {
+	return api.View(w, s.store, func(tx *api.Tx) ([]listedRoute, error) {
 		if _, err := loadScript(tx, name); err != nil {
 			return nil, err
 		}
@@ -179,13 +188,13 @@ func (s *Workers) getScriptRoutes(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return nil, err
 		}
-		out := []map[string]any{}
+		out := []listedRoute{}
 		for _, rt := range routes {
 			if rt.Script == name {
-				out = append(out, map[string]any{"id": rt.ID, "pattern": rt.Pattern, "script": name, "zone_id": rt.zone, "zone_name": s.zones[rt.zone]})
+				out = append(out, listedRoute{ID: rt.ID, Pattern: rt.Pattern, Script: name, ZoneID: rt.zone, ZoneName: s.zones[rt.zone]})
 			}
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i]["pattern"].(string) < out[j]["pattern"].(string) })
+		sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
 		return out, nil
 	})
 }

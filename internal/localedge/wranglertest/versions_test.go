@@ -207,3 +207,18 @@ func testTriggers(t *testing.T, s *suite) {
 	}
 	s.wantServes(t, "triggers.example.com", "triggered")
 }
+
+// testInvalidUpload: code that throws at startup is refused at upload, as on Cloudflare (10021
+// with the runtime's message), and no Worker is left behind. (wrangler itself catches syntax
+// errors before uploading.)
+func testInvalidUpload(t *testing.T, s *suite) {
+	const name = "invalid-w"
+	dir := s.project(t, map[string]string{"wrangler.toml": toml(name, "workers_dev = true"), "index.js": "throw new Error('boom at startup');\nexport default { fetch() { return new Response('x') } };\n"})
+	out := s.wranglerFails(t, dir, "deploy")
+	if !strings.Contains(out, "10021") || !strings.Contains(out, "boom at startup") {
+		t.Errorf("deploy of a syntax error does not report 10021:\n%s", out)
+	}
+	if status, _, body := s.env.Raw(http.MethodGet, s.accountPath("/workers/services/%s", name), nil, nil); status != http.StatusNotFound || !strings.Contains(string(body), "10090") {
+		t.Errorf("service after a refused upload: %d %s", status, body)
+	}
+}

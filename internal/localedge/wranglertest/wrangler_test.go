@@ -27,6 +27,7 @@ func TestWrangler(t *testing.T) {
 		{"delete", testDelete},
 		{"triggers", testTriggers},
 		{"whoami", testWhoami},
+		{"invalid_upload", testInvalidUpload},
 	}
 	slots := make(chan struct{}, concurrentSubtests)
 	var wg sync.WaitGroup
