@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -22,8 +23,9 @@ const websocketGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // socket is an accepted tail WebSocket.
 type socket struct {
-	conn   net.Conn
-	closed chan struct{} // closed when the client closes or goes away
+	conn    net.Conn
+	writeMu sync.Mutex    // frames out come from the event loop and from pongs
+	closed  chan struct{} // closed when the client closes or goes away
 }
 
 // acceptSocket completes the handshake for protocol, or answers an HTTP error.
@@ -73,7 +75,11 @@ func headerHas(h http.Header, name, token string) bool {
 	return false
 }
 
-// readUntilClose discards the client's frames (masked or not) until a close frame or EOF.
+// maxControlPayload is the largest payload of a control frame (RFC 6455 §5.5).
+const maxControlPayload = 125
+
+// readUntilClose reads the client's frames (masked or not) until a close frame or EOF: it
+// answers pings (wrangler exits when its ping every 10 s goes unanswered) and discards the rest.
 func (s *socket) readUntilClose(r *bufio.Reader) {
 	defer close(s.closed)
 	var head [2]byte
@@ -97,8 +103,26 @@ func (s *socket) readUntilClose(r *bufio.Reader) {
 			}
 			n = binary.BigEndian.Uint64(ext[:])
 		}
+		var mask [4]byte
 		if masked {
-			n += 4
+			if _, err := io.ReadFull(r, mask[:]); err != nil {
+				return
+			}
+		}
+		if opcode == 0x9 && n <= maxControlPayload {
+			payload := make([]byte, n)
+			if _, err := io.ReadFull(r, payload); err != nil {
+				return
+			}
+			if masked {
+				for i := range payload {
+					payload[i] ^= mask[i%4]
+				}
+			}
+			if s.writeFrame(0xA, payload) != nil {
+				return
+			}
+			continue
 		}
 		if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
 			return
@@ -109,9 +133,14 @@ func (s *socket) readUntilClose(r *bufio.Reader) {
 	}
 }
 
-// writeText sends one text frame (servers never mask).
-func (s *socket) writeText(msg []byte) error {
-	header := []byte{0x81}
+// writeText sends one text frame.
+func (s *socket) writeText(msg []byte) error { return s.writeFrame(0x1, msg) }
+
+// writeFrame sends one final frame with the opcode (servers never mask).
+func (s *socket) writeFrame(opcode byte, msg []byte) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	header := []byte{0x80 | opcode}
 	switch n := len(msg); {
 	case n < 126:
 		header = append(header, byte(n))
@@ -131,8 +160,6 @@ func (s *socket) writeText(msg []byte) error {
 
 // close sends a normal close frame and closes the connection.
 func (s *socket) close(reason string) {
-	payload := append([]byte{0x03, 0xe8}, reason...) // 1000: normal closure
-	_ = s.conn.SetWriteDeadline(time.Now().Add(2 * time.Second))
-	_, _ = s.conn.Write(append([]byte{0x88, byte(len(payload))}, payload...))
+	_ = s.writeFrame(0x8, append([]byte{0x03, 0xe8}, reason...)) // 1000: normal closure
 	_ = s.conn.Close()
 }

@@ -150,7 +150,7 @@ func TestTailSessions(t *testing.T) {
 	}
 }
 
-// A client that closes its socket stops counting as a listener.
+// Pings are answered, and a client that closes its socket stops counting as a listener.
 func TestTailClientClose(t *testing.T) {
 	t.Parallel()
 	e := edgetest.Start(t)
@@ -159,11 +159,22 @@ func TestTailClientClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, _ := dial(t, tail.URL)
+	conn, r := dial(t, tail.URL)
 	for deadline := time.Now().Add(30 * time.Second); !e.Server.Tails().Listening("w"); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("never listening")
 		}
+	}
+	// A ping (masked, as clients send) is answered with a pong carrying its payload.
+	payload := []byte("wrangler tail ping")
+	mask := []byte{9, 8, 7, 6}
+	frame := append([]byte{0x89, 0x80 | byte(len(payload))}, mask...)
+	for i, b := range payload {
+		frame = append(frame, b^mask[i%4])
+	}
+	_, _ = conn.Write(frame)
+	if op, got := readFrame(t, conn, r); op != 0xA || string(got) != string(payload) {
+		t.Fatalf("ping answered with opcode %d %q, want a pong with its payload", op, got)
 	}
 	_, _ = conn.Write([]byte{0x88, 0x80, 1, 2, 3, 4}) // masked close, empty payload
 	for deadline := time.Now().Add(30 * time.Second); e.Server.Tails().Listening("w"); time.Sleep(10 * time.Millisecond) {
