@@ -20,13 +20,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/accounts"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/analytics"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/kv"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/r2"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/tails"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/tokens"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/workers"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/workflows"
@@ -41,12 +44,18 @@ const APIPrefix = api.Prefix
 // (send that Host to the edge) as well as at http://<script>.localhost.
 const DefaultWorkersSubdomain = "localedge"
 
+// DefaultUserEmail is the email of the user the token belongs to (GET /user), the author of
+// every Worker version and deployment.
+const DefaultUserEmail = "developer@localedge.localhost"
+
 // Config configures a local edge API.
 type Config struct {
 	// AccountID is the one account the API knows; other accounts get Cloudflare's auth error.
 	AccountID string
 	// Token is the one API token the API accepts (Authorization: Bearer <token>).
 	Token string
+	// UserEmail is the email of the token's user; empty means DefaultUserEmail.
+	UserEmail string
 	// DataDir holds the store; empty means a temporary directory removed on Close.
 	DataDir string
 	// Zones maps the zone ids the API knows (for Workers routes) to their names.
@@ -98,6 +107,7 @@ type Server struct {
 	store     *api.Store
 	workers   *workers.Workers
 	workflows *workflows.Workflows
+	tails     *tails.Tails
 	analytics *analytics.Recorder
 }
 
@@ -108,6 +118,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.UserEmail == "" {
+		cfg.UserEmail = DefaultUserEmail
 	}
 	store, err := api.OpenStore(cfg.DataDir)
 	if err != nil {
@@ -120,12 +133,13 @@ func New(cfg Config) (*Server, error) {
 	kvs := kv.New(store, cfg.Now)
 	r2s := r2.New(store, cfg.Now)
 	wk := workers.New(workers.Config{
-		Store: store, Now: cfg.Now, Zones: cfg.Zones,
+		Store: store, Now: cfg.Now, Zones: cfg.Zones, AuthorEmail: cfg.UserEmail,
 		Targets: workers.Targets{"kv_namespace": kv.CheckBinding, "r2_bucket": r2.CheckBinding, "workflow": workflows.CheckBinding},
 	})
 	wfs := workflows.New(workflows.Config{Store: store, Now: cfg.Now, ScriptExists: wk.ScriptExists})
-	s := &Server{Server: srv, cfg: cfg, store: store, workers: wk, workflows: wfs, analytics: analytics.NewRecorder(analytics.Options{Now: cfg.Now})}
-	srv.Register(tokens.Routes(), zones.New(cfg.AccountID, cfg.Zones).Routes(), kvs.Routes(), r2s.Routes(), wk.Routes(), wfs.Routes(), []api.Route{
+	tls := tails.New(tails.Config{Now: cfg.Now, ScriptExists: wk.ScriptExists, Producers: wk.TailProducers})
+	s := &Server{Server: srv, cfg: cfg, store: store, workers: wk, workflows: wfs, tails: tls, analytics: analytics.NewRecorder(analytics.Options{Now: cfg.Now})}
+	srv.Register(tokens.Routes(), accounts.New(cfg.AccountID, cfg.UserEmail).Routes(), zones.New(cfg.AccountID, cfg.Zones).Routes(), kvs.Routes(), r2s.Routes(), wk.Routes(), wfs.Routes(), tls.Routes(), []api.Route{
 		{Pattern: "POST /graphql", Handle: api.Handler(s.analytics.Handler(cfg.AccountID))},
 	})
 	subdomain := cfg.WorkersSubdomain
@@ -175,8 +189,17 @@ func (s *Server) Close() error {
 	return errors.Join(err, s.store.Close())
 }
 
-// ServeHTTP serves the API.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.Server.ServeHTTP(w, r) }
+// ServeHTTP serves the API, and the tail sessions' WebSockets beside it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, tails.PathPrefix) {
+		s.tails.ServeHTTP(w, r)
+		return
+	}
+	s.Server.ServeHTTP(w, r)
+}
+
+// Tails receives the invocations the edge serves, for the tail sessions.
+func (s *Server) Tails() *tails.Tails { return s.tails }
 
 // Store gives tests direct access to the persisted state.
 func (s *Server) Store() *Store { return s.store }

@@ -150,6 +150,7 @@ func (e *Edge) fireCron(script, cronExpr string, at time.Time) {
 	case res.Outcome != "ok":
 		fmt.Fprintf(e.cfg.Log, "servicesdo local edge: cron %q of Worker %q: the scheduled handler ended with %q\n", cronExpr, script, res.Outcome)
 	}
+	e.publishScheduled(run)
 	if e.cfg.OnScheduled != nil {
 		e.cfg.OnScheduled(run)
 	}
@@ -176,8 +177,10 @@ func (e *Edge) serveScheduled(w http.ResponseWriter, r *http.Request, script str
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
+	run := ScheduledRun{Script: script, Cron: q.Get("cron"), At: at, Outcome: res.Outcome, Version: res.Version}
+	e.publishScheduled(run)
 	if e.cfg.OnScheduled != nil {
-		e.cfg.OnScheduled(ScheduledRun{Script: script, Cron: q.Get("cron"), At: at, Outcome: res.Outcome, Version: res.Version})
+		e.cfg.OnScheduled(run)
 	}
 	status := http.StatusOK
 	if res.Outcome != "ok" {

@@ -201,6 +201,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveScheduled(w, r, script)
 		return
 	}
+	tailed := e.tailRequest(script, r)
 	r.Header.Set(scriptHeader, script)
 	r.Header.Del(runtime.TriggerHeader)
 	start, at := time.Now(), e.clock.Now()
@@ -214,6 +215,7 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Thrown: sw.outcome == runtime.OutcomeException, Internal: sw.outcome == runtime.OutcomeInternal,
 	}
 	e.cfg.API.Analytics().Record(inv)
+	e.publishFetch(script, tailed, at, sw)
 	if e.cfg.Record != nil {
 		e.cfg.Record(inv)
 	}

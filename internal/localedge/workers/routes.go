@@ -35,6 +35,8 @@ type Config struct {
 	// Zones maps zone ids to names (routes and custom domains must be in one).
 	Zones   map[string]string
 	Targets Targets
+	// AuthorEmail is the account user's email: the author of every version and deployment.
+	AuthorEmail string
 }
 
 // Workers is the Workers product of the local edge.
@@ -43,6 +45,7 @@ type Workers struct {
 	clock   func() time.Time
 	zones   map[string]string
 	targets Targets
+	author  string
 
 	validatorMu  sync.Mutex
 	validator    Validator
@@ -52,7 +55,7 @@ type Workers struct {
 
 // New returns the workers product.
 func New(cfg Config) *Workers {
-	return &Workers{store: cfg.Store, clock: cfg.Now, zones: cfg.Zones, targets: cfg.Targets}
+	return &Workers{store: cfg.Store, clock: cfg.Now, zones: cfg.Zones, targets: cfg.Targets, author: cfg.AuthorEmail}
 }
 
 func (s *Workers) now() time.Time { return s.clock().UTC() }
@@ -67,6 +70,7 @@ func (s *Workers) Routes() []api.Route {
 		domains   = "/accounts/{account_id}/workers/domains"
 		subdomain = "/accounts/{account_id}/workers/subdomain"
 		durable   = "/accounts/{account_id}/workers/durable_objects/namespaces"
+		service   = "/accounts/{account_id}/workers/services/{service_name}"
 	)
 	return []api.Route{
 		{Pattern: "GET " + scripts, Handle: s.listScripts},
@@ -112,6 +116,13 @@ func (s *Workers) Routes() []api.Route {
 		{Pattern: "GET " + subdomain, Handle: s.getAccountSubdomain},
 		{Pattern: "PUT " + subdomain, Handle: s.putAccountSubdomain, Deploys: true},
 		{Pattern: "DELETE " + subdomain, Handle: s.deleteAccountSubdomain, Deploys: true},
+
+		{Pattern: "GET " + service, Handle: s.getService},
+		{Pattern: "DELETE " + service, Handle: s.deleteService, Deploys: true},
+		{Pattern: "PUT " + script + "/routes", Handle: s.putScriptRoutes, Deploys: true},
+		{Pattern: "GET " + script + "/routes", Handle: s.getScriptRoutes},
+		{Pattern: "GET " + script + "/references", Handle: s.getReferences},
+		{Pattern: "GET /accounts/{account_id}/workers/subdomains/{subdomain_name}", Handle: s.getSubdomainAvailability},
 
 		{Pattern: "GET " + durable, Handle: s.listDONamespaces},
 		{Pattern: "GET " + durable + "/{namespace_id}/objects", Handle: s.listDOObjects},

@@ -43,6 +43,7 @@ func (s *Workers) putScript(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
+		v.Source = uploader(r)
 		applyScriptSettings(sc, up.md)
 		if err := s.addAndDeployVersion(tx, sc, v, "upload"); err != nil {
 			return nil, err
@@ -55,6 +56,8 @@ func (s *Workers) putScript(w http.ResponseWriter, r *http.Request) error {
 		}
 		result["startup_time_ms"] = 0
 		result["entry_point"] = up.mainModule + up.bodyPart
+		// The API names the new version deployment_id here (wrangler reads it as the version).
+		result["deployment_id"] = v.ID
 		return v, nil
 	})
 	if err != nil {
@@ -238,6 +241,7 @@ func (s *Workers) putScriptContent(w http.ResponseWriter, r *http.Request) error
 			return nil, err
 		}
 		v := copyVersion(base)
+		v.Source = uploader(r)
 		v.MainModule, v.BodyPart, v.Modules = mainModule, bodyPart, form.modules
 		if err := s.validateBindings(tx, name, v); err != nil {
 			return nil, err
@@ -438,6 +442,7 @@ func (s *Workers) patchSettings(w http.ResponseWriter, r *http.Request) error {
 			return nil, err
 		}
 		v := copyVersion(base)
+		v.Source = uploader(r)
 		applyRuntime(v, md)
 		if md.Bindings != nil {
 			given := make([]api.Binding, 0, len(*md.Bindings))

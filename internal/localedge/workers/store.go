@@ -47,6 +47,8 @@ type workerScript struct {
 	Subdomain     scriptSubdomain  `json:"subdomain"`
 	LastVersion   int              `json:"last_version"`
 	LastDeploy    int              `json:"last_deploy"`
+	// LastDeployedFrom is the client of the last deployment (see uploader).
+	LastDeployedFrom string `json:"last_deployed_from,omitempty"`
 }
 
 type workerSchedule struct {
@@ -73,6 +75,7 @@ type workerVersion struct {
 	Number             int               `json:"number"`
 	CreatedOn          time.Time         `json:"created_on"`
 	Source             string            `json:"source"`
+	AuthorEmail        string            `json:"author_email,omitempty"`
 	Annotations        map[string]string `json:"annotations"`
 	MainModule         string            `json:"main_module,omitempty"`
 	BodyPart           string            `json:"body_part,omitempty"`
@@ -242,6 +245,7 @@ func (s *Workers) addVersion(tx *api.Tx, sc *workerScript, v *workerVersion, tri
 		v.Annotations = map[string]string{}
 	}
 	v.Annotations["workers/triggered_by"] = triggeredBy
+	v.AuthorEmail = s.author
 	v.MigrationTag = sc.MigrationTag
 	v.Handlers = detectHandlers(v)
 	if err := tx.Put(bucketWorkerVersions, versionKey(sc.Name, v.Number), v); err != nil {
@@ -260,16 +264,18 @@ func (s *Workers) addAndDeployVersion(tx *api.Tx, sc *workerScript, v *workerVer
 	if msg := v.Annotations["workers/message"]; msg != "" {
 		ann["workers/message"] = msg
 	}
-	return s.addDeployment(tx, sc, []deploymentVersion{{VersionID: v.ID, Percentage: 100}}, ann)
+	return s.addDeployment(tx, sc, []deploymentVersion{{VersionID: v.ID, Percentage: 100}}, ann, v.Source)
 }
 
-func (s *Workers) addDeployment(tx *api.Tx, sc *workerScript, versions []deploymentVersion, ann map[string]string) error {
+// addDeployment stores the script's next deployment, made by source (see uploader).
+func (s *Workers) addDeployment(tx *api.Tx, sc *workerScript, versions []deploymentVersion, ann map[string]string, source string) error {
 	sc.LastDeploy++
 	d := workerDeployment{
-		ID: api.NewUUID(), CreatedOn: s.now().Format(workersTimeFormat), Source: "api", Strategy: "percentage",
-		Annotations: ann, Versions: versions,
+		ID: api.NewUUID(), CreatedOn: s.now().Format(workersTimeFormat), Source: source, Strategy: "percentage",
+		AuthorEmail: s.author, Annotations: ann, Versions: versions,
 	}
 	sc.ModifiedOn = s.now()
+	sc.LastDeployedFrom = source
 	return tx.Put(bucketWorkerDeployments, deploymentKey(sc.Name, sc.LastDeploy), &d)
 }
 
@@ -341,7 +347,7 @@ func scriptObject(tx *api.Tx, sc *workerScript, v *workerVersion) (map[string]an
 		"named_handlers":      named,
 		"has_modules":         v.MainModule != "",
 		"has_assets":          false,
-		"last_deployed_from":  "api",
+		"last_deployed_from":  lastDeployedFrom(sc),
 		"logpush":             sc.Logpush,
 		"migration_tag":       sc.MigrationTag,
 		"usage_model":         v.UsageModel,
@@ -351,6 +357,8 @@ func scriptObject(tx *api.Tx, sc *workerScript, v *workerVersion) (map[string]an
 	if len(sc.Observability) > 0 {
 		obj["observability"] = sc.Observability
 	}
+	// The API always has a placement object, empty without smart placement.
+	obj["placement"] = map[string]any{}
 	if len(v.Placement) > 0 {
 		obj["placement"] = v.Placement
 		var p struct {
@@ -361,6 +369,13 @@ func scriptObject(tx *api.Tx, sc *workerScript, v *workerVersion) (map[string]an
 		}
 	}
 	return obj, nil
+}
+
+func lastDeployedFrom(sc *workerScript) string {
+	if sc.LastDeployedFrom == "" {
+		return "api"
+	}
+	return sc.LastDeployedFrom
 }
 
 func nonNilStrings(s []string) []string {

@@ -6,14 +6,17 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 
 	"bytes"
+	"encoding/json"
 	"math"
 	"net/http"
+	"sort"
+	"strings"
 )
 
 func versionMetadata(v *workerVersion) map[string]any {
 	created := v.CreatedOn.Format(workersTimeFormat)
 	return map[string]any{
-		"author_email": "", "author_id": "", "created_on": created, "modified_on": created,
+		"author_email": v.AuthorEmail, "author_id": "", "created_on": created, "modified_on": created,
 		"source": v.Source, "hasPreview": false,
 	}
 }
@@ -42,7 +45,7 @@ func versionDetail(tx *api.Tx, script string, v *workerVersion) (map[string]any,
 			"bindings": publicBindings(v.Bindings),
 			"script": map[string]any{
 				"etag": etagOf(v), "handlers": nonNilStrings(v.Handlers), "named_handlers": named,
-				"last_deployed_from": "api",
+				"last_deployed_from": v.Source,
 			},
 			"script_runtime": runtime,
 		},
@@ -74,6 +77,7 @@ func (s *Workers) postVersion(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return nil, err
 		}
+		v.Source = uploader(r)
 		if err := s.addVersion(tx, sc, v, "upload"); err != nil {
 			return nil, err
 		}
@@ -176,12 +180,14 @@ func (s *Workers) postDeployment(w http.ResponseWriter, r *http.Request) error {
 		}
 		ann["workers/message"] = msg
 	}
+	force := r.URL.Query().Get("force") == "true"
 	var out *workerDeployment
 	err := s.store.Update(func(tx *api.Tx) error {
 		sc, err := loadScript(tx, name)
 		if err != nil {
 			return err
 		}
+		var target *workerVersion
 		for _, dv := range body.Versions {
 			v, err := findVersion(tx, name, dv.VersionID)
 			if err != nil {
@@ -190,8 +196,23 @@ func (s *Workers) postDeployment(w http.ResponseWriter, r *http.Request) error {
 			if v == nil {
 				return api.Errorf(http.StatusBadRequest, 10021, "Version %s does not exist on Worker '%s'", dv.VersionID, name)
 			}
+			target = v
 		}
-		if err := s.addDeployment(tx, sc, body.Versions, ann); err != nil {
+		if len(body.Versions) == 1 && body.Versions[0].Percentage == 100 {
+			rollback, err := isRollback(tx, sc, target)
+			if err != nil {
+				return err
+			}
+			if rollback {
+				ann["workers/triggered_by"] = "rollback"
+				if !force {
+					if err := checkRollbackSecrets(tx, sc, target); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if err := s.addDeployment(tx, sc, body.Versions, ann, uploader(r)); err != nil {
 			return err
 		}
 		if err := tx.Put(bucketWorkerScripts, name, sc); err != nil {
@@ -261,4 +282,63 @@ func (s *Workers) deleteDeployment(w http.ResponseWriter, r *http.Request) error
 	}
 	api.WriteResult(w, nil)
 	return nil
+}
+
+// isRollback reports whether deploying target alone goes back: a newer version than target
+// has been deployed since it was uploaded. Cloudflare marks such deployments
+// triggered_by "rollback".
+func isRollback(tx *api.Tx, sc *workerScript, target *workerVersion) (bool, error) {
+	deps, err := listDeployments(tx, sc.Name)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range deps {
+		for _, dv := range d.Versions {
+			v, err := findVersion(tx, sc.Name, dv.VersionID)
+			if err != nil {
+				return false, err
+			}
+			if v != nil && v.Number > target.Number {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// checkRollbackSecrets refuses a rollback to a version whose secrets differ from the serving
+// version's (Cloudflare's 10220, which names them; force=true deploys it anyway with the
+// target's secret values).
+func checkRollbackSecrets(tx *api.Tx, sc *workerScript, target *workerVersion) error {
+	current, err := servingVersion(tx, sc)
+	if err != nil {
+		return err
+	}
+	secrets := func(v *workerVersion) map[string]string {
+		out := map[string]string{}
+		for _, b := range v.Bindings {
+			if isSecret(b) {
+				raw, _ := json.Marshal(b)
+				out[b.Str("name")] = string(raw)
+			}
+		}
+		return out
+	}
+	was, now := secrets(target), secrets(current)
+	var changed []string
+	for name, value := range now {
+		if was[name] != value {
+			changed = append(changed, name)
+		}
+	}
+	for name := range was {
+		if _, ok := now[name]; !ok {
+			changed = append(changed, name)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	sort.Strings(changed)
+	return api.Errorf(http.StatusBadRequest, 10220, "A rollback to version %s would change the values of secrets that were edited since it was deployed; deploy with force=true to roll back anyway. The following secrets have changed: %s", target.ID, strings.Join(changed, ", "))
 }
