@@ -220,6 +220,7 @@ func (p *servicesdoProvider) Configure(ctx context.Context, req provider.Configu
 func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewKVNamespaceResource,
+		NewQueueResource,
 		NewR2BucketResource,
 		NewServiceResource,
 		NewRegistryEntryResource,
