@@ -37,6 +37,7 @@ var (
 	_ resource.Resource                = (*queueResource)(nil)
 	_ resource.ResourceWithConfigure   = (*queueResource)(nil)
 	_ resource.ResourceWithImportState = (*queueResource)(nil)
+	_ resource.ResourceWithModifyPlan  = (*queueResource)(nil)
 )
 
 // NewQueueResource is the servicesdo_queue constructor.
@@ -88,6 +89,19 @@ func (r *queueResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Validators:          []validator.Int64{int64validator.Between(queueMinRetentionSeconds, queueMaxRetentionSeconds)},
 			},
 		},
+	}
+}
+
+// ModifyPlan records the planned name, so that services of the same configuration may bind
+// and consume the queue before it exists.
+func (r *queueResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var name types.String
+	resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root("name"), &name)...)
+	if !name.IsUnknown() && !name.IsNull() {
+		r.data.lookups.planQueue(name.ValueString())
 	}
 }
 

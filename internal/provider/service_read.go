@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -87,7 +88,7 @@ func (r *serviceResource) readService(ctx context.Context, m *serviceModel, full
 			return true, nil, err
 		}
 	}
-	return true, unmanaged, r.readTriggers(ctx, m, script)
+	return true, unmanaged, errors.Join(r.readTriggers(ctx, m, script), r.readQueueConsumers(ctx, m))
 }
 
 // findScript is the script named name from the shared listing; nil when there is none.
