@@ -21,7 +21,7 @@ type env struct {
 	workers *cfworkers.WorkerService
 }
 
-func newEnv(t *testing.T, opts ...edgetest.Option) *env {
+func newEnv(t testing.TB, opts ...edgetest.Option) *env {
 	t.Helper()
 	e := edgetest.Start(t, opts...)
 	sdk := e.SDK(edgetest.Token)
