@@ -221,6 +221,7 @@ func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Reso
 	return []func() resource.Resource{
 		NewKVNamespaceResource,
 		NewQueueResource,
+		NewEventSubscriptionResource,
 		NewR2BucketResource,
 		NewServiceResource,
 		NewRegistryEntryResource,
