@@ -41,6 +41,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*eventSubscriptionResource)(nil)
 	_ resource.ResourceWithImportState    = (*eventSubscriptionResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*eventSubscriptionResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*eventSubscriptionResource)(nil)
 )
 
 // NewEventSubscriptionResource is the servicesdo_event_subscription constructor.
@@ -139,6 +140,44 @@ func (r *eventSubscriptionResource) ValidateConfig(ctx context.Context, req reso
 	if !m.Queue.IsUnknown() && !m.Topic.IsUnknown() && m.Queue.ValueString() == m.Topic.ValueString() {
 		resp.Diagnostics.AddAttributeError(path.Root("queue"), "Subscription queue is the topic",
 			fmt.Sprintf("queue %q is the topic itself: forwarding the topic's events to it would loop; name the subscriber's own queue.", m.Queue.ValueString()))
+	}
+}
+
+// ModifyPlan checks that the topic and the subscriber's queue exist or are planned in this
+// command, and that the topic has no consumer but its fan-out Worker.
+func (r *eventSubscriptionResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	var plan eventSubscriptionModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	for _, q := range []struct {
+		at    path.Path
+		value types.String
+		what  string
+	}{{path.Root("topic"), plan.Topic, "topic"}, {path.Root("queue"), plan.Queue, "subscription queue"}} {
+		if q.value.IsUnknown() {
+			continue
+		}
+		exists, err := r.data.queueExists(ctx, q.value.ValueString())
+		switch {
+		case err != nil:
+			resp.Diagnostics.AddAttributeError(q.at, "Cannot check queue", fmt.Sprintf("Looking up queue %q failed: %v.", q.value.ValueString(), err))
+		case !exists:
+			resp.Diagnostics.AddAttributeError(q.at, "Unknown queue", fmt.Sprintf("Queue %q (%s) does not exist in account %s, and no servicesdo_queue of this configuration creates it. "+
+				"Create it with a servicesdo_queue, or refer to that resource's name so Terraform orders the two.", q.value.ValueString(), q.what, r.data.client.AccountID()))
+		}
+	}
+	if plan.Topic.IsUnknown() {
+		return
+	}
+	topic := plan.Topic.ValueString()
+	if other, err := r.data.queueConsumer(ctx, topic, fanoutWorker(topic)); err == nil && other != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("topic"), "Topic already has a consumer", fmt.Sprintf("Queue %q is consumed by service %q: a topic's consumer is its fan-out Worker %s. "+
+			"Remove %q's queue_consumers entry for it, or subscribe to another topic.", topic, other, fanoutWorker(topic), other))
 	}
 }
 

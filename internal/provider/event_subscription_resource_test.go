@@ -254,3 +254,36 @@ func TestAccEventSubscription_endToEnd(t *testing.T) {
 		},
 	})
 }
+
+func TestAccEventSubscription_invalid(t *testing.T) {
+	t.Parallel()
+	edge := newTestEdge(t)
+	config := func(topic, name, queue, types string) string {
+		return edge.providerBlock("") + fmt.Sprintf(`
+resource "servicesdo_queue" "topic" { name = "tf-acc-topic" }
+resource "servicesdo_queue" "sub" { name = "tf-acc-topic-sub" }
+
+resource "servicesdo_event_subscription" "test" {
+  topic      = %s
+  name       = %q
+  subscriber = "billing"
+  queue      = %s
+  types      = %s
+}
+`, topic, name, queue, types)
+	}
+	const topic, queue = "servicesdo_queue.topic.name", "servicesdo_queue.sub.name"
+	for _, tc := range []struct{ config, want string }{
+		{config(topic, "billing", queue, `["Order..x"]`), `type filter "Order..x" has an empty segment`},
+		{config(topic, "billing", queue, `["Order.created", "Order.created"]`), `type filter "Order.created" is listed twice (also types[0]): remove one`},
+		{config(topic, "billing", topic, `["*"]`), `queue "tf-acc-topic" is the topic itself: forwarding the topic's events to it would loop`},
+		{config(topic, "bill ing", queue, `["*"]`), `must be 1 to 64 letters, digits, '_', '.' or '-'`},
+		{config(`"nope"`, "billing", queue, `["*"]`), fmt.Sprintf(`Queue "nope" (topic) does not exist in account %s`, edge.accountID)},
+		{config(topic, "billing", `"nope-sub"`, `["*"]`), `Queue "nope-sub" (subscription queue) does not exist`},
+	} {
+		resource.UnitTest(t, resource.TestCase{
+			ProtoV6ProviderFactories: testProviders,
+			Steps:                    []resource.TestStep{{Config: tc.config, PlanOnly: true, ExpectError: expectError(tc.want)}},
+		})
+	}
+}
