@@ -176,10 +176,7 @@ func (c *Client) CreateQueueConsumer(ctx context.Context, queueID string, spec Q
 
 // UpdateQueueConsumer replaces a consumer's script, dead-letter queue and settings.
 func (c *Client) UpdateQueueConsumer(ctx context.Context, queueID, consumerID string, spec QueueConsumerSpec) (QueueConsumer, error) {
-	s := spec.settings()
-	settings := queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestSettings{
-		BatchSize: s.BatchSize, MaxRetries: s.MaxRetries, MaxWaitTimeMs: s.MaxWaitTimeMs, RetryDelay: s.RetryDelay, MaxConcurrency: s.MaxConcurrency,
-	}
+	settings := queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestSettings(spec.settings())
 	body := queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequest{
 		ScriptName: cf.F(spec.ScriptName), Type: cf.F(queues.ConsumerUpdateParamsBodyMqWorkerConsumerRequestTypeWorker), Settings: cf.F(settings),
 	}

@@ -325,12 +325,12 @@ func (r *eventSubscriptionResource) readFanout(ctx context.Context, topic string
 		if b.Name == workers.FanoutConfigBinding && b.Type == cloudflare.BindingJSON {
 			cfg, err := workers.ParseFanoutConfig(b.JSON)
 			if err != nil {
-				return empty, true, fmt.Errorf("Worker %s holds an unreadable %s: %w", fanoutWorker(topic), workers.FanoutConfigBinding, err)
+				return empty, true, fmt.Errorf("the fan-out Worker %s holds an unreadable %s: %w", fanoutWorker(topic), workers.FanoutConfigBinding, err)
 			}
 			return cfg, true, nil
 		}
 	}
-	return empty, true, fmt.Errorf("Worker %s exists but is not a fan-out Worker (no %s binding): rename it, or choose another topic", fanoutWorker(topic), workers.FanoutConfigBinding)
+	return empty, true, fmt.Errorf("the Worker %s exists but is not a fan-out Worker (no %s binding): rename it, or choose another topic", fanoutWorker(topic), workers.FanoutConfigBinding)
 }
 
 // editFanout changes the topic's fan-out configuration under a lock (the subscriptions of a
@@ -393,11 +393,11 @@ func (r *eventSubscriptionResource) editFanout(ctx context.Context, topic string
 	}); err != nil {
 		return err
 	}
-	for _, c := range q.Consumers {
-		if c.ScriptName == script {
-			return nil
+	if len(q.Consumers) > 0 {
+		if c := q.Consumers[0]; c.ScriptName != script {
+			return fmt.Errorf("topic queue %q is consumed by %q: a queue has one consumer, and a topic's is its fan-out Worker; remove that consumer", topic, c.ScriptName)
 		}
-		return fmt.Errorf("topic queue %q is consumed by %q: a queue has one consumer, and a topic's is its fan-out Worker; remove that consumer", topic, c.ScriptName)
+		return nil
 	}
 	spec := fanoutConsumer
 	spec.ScriptName = script

@@ -12,7 +12,7 @@ import (
 // A consumer whose Worker failed to start gets an error (its messages wait, uncounted).
 func (e *Edge) deliverQueue(ctx context.Context, script, queue string, batch []queues.Message) (queues.Result, error) {
 	if msg, failed := e.state.Load().failures[script]; failed {
-		return queues.Result{}, fmt.Errorf("Worker %q failed to start: %s", script, msg)
+		return queues.Result{}, fmt.Errorf("worker %q failed to start: %s", script, msg)
 	}
 	in := make([]runtime.QueueMessage, len(batch))
 	for i, m := range batch {

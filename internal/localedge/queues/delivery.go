@@ -202,7 +202,7 @@ func (s *Queues) run(ctx context.Context, dl *delivery, q queue, c consumer, bat
 	}
 	res, err := dl.deliver(ctx, c.ScriptName, q.Name, out)
 	if err == nil {
-		err = s.settle(q, c, batch, res)
+		err = s.settle(c, batch, res)
 	}
 	dl.mu.Lock()
 	defer dl.mu.Unlock()
@@ -219,7 +219,7 @@ func (s *Queues) run(ctx context.Context, dl *delivery, q queue, c consumer, bat
 }
 
 // settle acknowledges, retries or dead-letters each message of a delivered batch.
-func (s *Queues) settle(q queue, c consumer, batch []message, res Result) error {
+func (s *Queues) settle(c consumer, batch []message, res Result) error {
 	acked := map[string]bool{}
 	for _, id := range res.Acks {
 		acked[id] = true
