@@ -16,6 +16,7 @@ import (
 	"github.com/cloudflare/cloudflare-go/v7/durable_objects"
 	"github.com/cloudflare/cloudflare-go/v7/kv"
 	"github.com/cloudflare/cloudflare-go/v7/option"
+	"github.com/cloudflare/cloudflare-go/v7/queues"
 	"github.com/cloudflare/cloudflare-go/v7/r2"
 	"github.com/cloudflare/cloudflare-go/v7/user"
 	"github.com/cloudflare/cloudflare-go/v7/workers"
@@ -77,6 +78,7 @@ type API interface {
 
 	WorkersAPI
 	WorkflowsAPI
+	QueuesAPI
 	AnalyticsAPI
 }
 
@@ -91,6 +93,7 @@ type Client struct {
 	durableObjects *durable_objects.DurableObjectService
 	zones          *zones.ZoneService
 	workflows      *workflows.WorkflowService
+	queues         *queues.QueueService
 	// raw sends requests outside the SDK's services (GraphQL) with the same options.
 	raw *cf.Client
 }
@@ -166,6 +169,7 @@ func New(cfg Config) (*Client, error) {
 		durableObjects: durable_objects.NewDurableObjectService(opts...),
 		zones:          zones.NewZoneService(opts...),
 		workflows:      workflows.NewWorkflowService(opts...),
+		queues:         queues.NewQueueService(opts...),
 		raw:            &cf.Client{Options: opts},
 	}, nil
 }

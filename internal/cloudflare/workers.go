@@ -74,6 +74,7 @@ const (
 	BindingService       = "service"
 	BindingRateLimit     = "ratelimit"
 	BindingWorkflow      = "workflow"
+	BindingQueue         = "queue"
 )
 
 // Binding is one binding in the API's JSON shape; which fields apply depends on Type.
@@ -102,6 +103,8 @@ type Binding struct {
 	// WorkflowName is the Workflow of a workflow binding (ClassName and ScriptName say what
 	// runs it).
 	WorkflowName string `json:"workflow_name,omitempty"`
+	// QueueName is the queue a queue binding (a producer) sends to.
+	QueueName string `json:"queue_name,omitempty"`
 }
 
 // RateLimit is a ratelimit binding's limit: Limit requests per Period seconds (10 or 60).

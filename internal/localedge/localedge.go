@@ -4,7 +4,7 @@
 // standalone through the provider binary's `local` subcommand.
 //
 // New builds the shared API server (package api) and one package per Cloudflare product
-// (tokens, zones, kv, r2, workers), and registers their routes; products never import each other,
+// (tokens, zones, kv, r2, workers, workflows, queues), and registers their routes; products never import each other,
 // and the cross-product checks of Worker bindings are wired here (workers.Targets). The edge
 // (package edge) serves the deployed Workers from workers' deploy.Snapshot.
 //
@@ -28,6 +28,7 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/kv"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/queues"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/r2"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/tails"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/tokens"
@@ -108,6 +109,7 @@ type Server struct {
 	workers   *workers.Workers
 	workflows *workflows.Workflows
 	tails     *tails.Tails
+	queues    *queues.Queues
 	analytics *analytics.Recorder
 }
 
@@ -134,12 +136,13 @@ func New(cfg Config) (*Server, error) {
 	r2s := r2.New(store, cfg.Now)
 	wk := workers.New(workers.Config{
 		Store: store, Now: cfg.Now, Zones: cfg.Zones, AuthorEmail: cfg.UserEmail,
-		Targets: workers.Targets{"kv_namespace": kv.CheckBinding, "r2_bucket": r2.CheckBinding, "workflow": workflows.CheckBinding},
+		Targets: workers.Targets{"kv_namespace": kv.CheckBinding, "r2_bucket": r2.CheckBinding, "workflow": workflows.CheckBinding, "queue": queues.CheckBinding},
 	})
 	wfs := workflows.New(workflows.Config{Store: store, Now: cfg.Now, ScriptExists: wk.ScriptExists})
+	qs := queues.New(queues.Config{Store: store, Now: cfg.Now, ScriptExists: wk.ScriptExists})
 	tls := tails.New(tails.Config{Now: cfg.Now, ScriptExists: wk.ScriptExists, Producers: wk.TailProducers})
-	s := &Server{Server: srv, cfg: cfg, store: store, workers: wk, workflows: wfs, tails: tls, analytics: analytics.NewRecorder(analytics.Options{Now: cfg.Now})}
-	srv.Register(tokens.Routes(), accounts.New(cfg.AccountID, cfg.UserEmail).Routes(), zones.New(cfg.AccountID, cfg.Zones).Routes(), kvs.Routes(), r2s.Routes(), wk.Routes(), wfs.Routes(), tls.Routes(), []api.Route{
+	s := &Server{Server: srv, cfg: cfg, store: store, workers: wk, workflows: wfs, queues: qs, tails: tls, analytics: analytics.NewRecorder(analytics.Options{Now: cfg.Now})}
+	srv.Register(tokens.Routes(), accounts.New(cfg.AccountID, cfg.UserEmail).Routes(), zones.New(cfg.AccountID, cfg.Zones).Routes(), kvs.Routes(), r2s.Routes(), wk.Routes(), wfs.Routes(), qs.Routes(), tls.Routes(), []api.Route{
 		{Pattern: "POST /graphql", Handle: api.Handler(s.analytics.Handler(cfg.AccountID))},
 	})
 	subdomain := cfg.WorkersSubdomain
@@ -224,6 +227,13 @@ func (s *Server) Snapshot() (deploy.Snapshot, error) {
 // DriveWorkflows serves the Workflows instances API through e (the Workers runtime, which
 // runs the instances) until the returned function is called.
 func (s *Server) DriveWorkflows(e workflows.Engine) (stop func()) { return s.workflows.SetEngine(e) }
+
+// DeliverQueues delivers queue messages to their consumers through d (the Workers runtime,
+// which runs the queue handlers) until the returned function is called.
+func (s *Server) DeliverQueues(d queues.Deliverer) (stop func()) { return s.queues.Deliver(d) }
+
+// QueueBacklog counts the messages of the named queue that are not acknowledged yet.
+func (s *Server) QueueBacklog(name string) (int, error) { return s.queues.Backlog(name) }
 
 // ValidateUploads makes every upload load in v (the Workers runtime) before it is
 // acknowledged, until the returned function is called.

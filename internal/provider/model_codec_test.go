@@ -51,9 +51,14 @@ func fullServiceModel(t testing.TB) serviceModel {
 				"class_name": types.StringValue("Counter"), "script_name": types.StringNull(), "sqlite": types.BoolValue(true), "renamed_from": types.StringNull(),
 			}),
 		}),
-		AllowDelete: types.BoolValue(false),
-		Services:    types.MapNull(types.ObjectType{AttrTypes: serviceBindingModel{}.attrTypes()}),
-		Registry:    &registryModel{Binding: types.StringValue("REGISTRY"), NamespaceID: types.StringNull()},
+		AllowDelete:    types.BoolValue(false),
+		Services:       types.MapNull(types.ObjectType{AttrTypes: serviceBindingModel{}.attrTypes()}),
+		QueueProducers: mapOfStrings(map[string]string{"EVENTS": "orders"}),
+		QueueConsumers: types.ListValueMust(queueConsumerType, []attr.Value{obj(queueConsumerModel{}.attrTypes(), map[string]attr.Value{
+			"queue": types.StringValue("orders"), "max_batch_size": types.Int64Value(10), "max_batch_timeout": types.Int64Value(5), "max_retries": types.Int64Value(3),
+			"max_concurrency": types.Int64Null(), "dead_letter_queue": types.StringUnknown(), "retry_delay": types.Int64Value(0),
+		})}),
+		Registry: &registryModel{Binding: types.StringValue("REGISTRY"), NamespaceID: types.StringNull()},
 		Routes: types.SetValueMust(routeType, []attr.Value{
 			obj(routeModel{}.attrTypes(), map[string]attr.Value{"pattern": types.StringValue("example.com/*"), "zone_id": types.StringNull()}),
 		}),

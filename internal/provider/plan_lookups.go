@@ -21,6 +21,7 @@ type planLookups struct {
 	zones    map[string]string
 	kv       cached[map[string]bool]
 	r2       map[string]bool
+	queues   queueLookups
 }
 
 // serviceClaim is one servicesdo_service plan that names a script.

@@ -224,6 +224,8 @@ func (p *servicesdoProvider) Configure(ctx context.Context, req provider.Configu
 func (p *servicesdoProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewKVNamespaceResource,
+		NewQueueResource,
+		NewEventSubscriptionResource,
 		NewR2BucketResource,
 		NewServiceResource,
 		NewRegistryEntryResource,

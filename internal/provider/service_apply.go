@@ -167,6 +167,13 @@ func (r *serviceResource) finishCreate(ctx context.Context, plan, cfg *serviceMo
 	if err := r.reconcileTriggers(ctx, plan, prior, changes); err != nil {
 		problems = append(problems, err)
 	}
+	var priorConsumers []queueConsumerModel
+	if prior != nil {
+		priorConsumers = prior.queueConsumers(ctx)
+	}
+	if err := r.reconcileQueueConsumers(ctx, name, plan.queueConsumers(ctx), priorConsumers); err != nil {
+		problems = append(problems, err)
+	}
 	// Last: a create interrupted before here keeps its marker, and the next apply adopts it.
 	if _, err := r.data.client.EditScriptLevelSettings(ctx, name, cloudflare.ScriptLevelSettingsPatch{Tags: plan.scriptTags()}); err != nil {
 		problems = append(problems, fmt.Errorf("removing the create marker tag (the next plan removes it): %w", err))
@@ -374,7 +381,8 @@ func (r *serviceResource) Update(ctx context.Context, req resource.UpdateRequest
 	if changes.touchesScriptAfterUpload() {
 		up = uploaded{}
 	}
-	err = errors.Join(r.applySecretsAndSettings(ctx, changes, &plan, &cfg), r.reconcileTriggers(ctx, &plan, &state, changes))
+	err = errors.Join(r.applySecretsAndSettings(ctx, changes, &plan, &cfg), r.reconcileTriggers(ctx, &plan, &state, changes),
+		r.reconcileQueueConsumers(ctx, name, plan.queueConsumers(ctx), state.queueConsumers(ctx)))
 	if err != nil {
 		state.Etag, state.LatestVersionID, state.ModifiedOn = types.StringValue(""), types.StringValue(""), types.StringValue("")
 		resp.Diagnostics.Append(setService(ctx, &resp.State.Raw, &state)...)
@@ -537,7 +545,8 @@ func (r *serviceResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	empty := serviceModel{Name: state.Name, Routes: types.SetNull(routeType), CustomDomains: types.SetNull(types.StringType)}
-	if err := errors.Join(r.reconcileRoutes(ctx, &empty, &state), r.reconcileDomains(ctx, &empty)); err != nil {
+	if err := errors.Join(r.reconcileRoutes(ctx, &empty, &state), r.reconcileDomains(ctx, &empty),
+		r.reconcileQueueConsumers(ctx, name, nil, state.queueConsumers(ctx))); err != nil {
 		resp.Diagnostics.AddError("Cannot delete service", err.Error())
 		return
 	}

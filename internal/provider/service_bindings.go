@@ -79,6 +79,9 @@ var bindingKinds = []bindingKind{
 			}
 			return out
 		}),
+	stringKind("queue_producers", cloudflare.BindingQueue, func(m *serviceModel) *types.Map { return &m.QueueProducers },
+		func(b *cloudflare.Binding, v string) { b.QueueName = v },
+		func(b cloudflare.Binding, _ types.String) string { return b.QueueName }),
 	objectKind("services", cloudflare.BindingService, func(m *serviceModel) *types.Map { return &m.Services },
 		func(_ *serviceModel, b *cloudflare.Binding, v serviceBindingModel) {
 			b.Service, b.Entrypoint = v.Service.ValueString(), v.Entrypoint.ValueString()

@@ -46,6 +46,8 @@ type serviceModel struct {
 	DurableObjects         types.Map      `tfsdk:"durable_objects"`
 	AllowDelete            types.Bool     `tfsdk:"allow_delete"`
 	Services               types.Map      `tfsdk:"services"`
+	QueueProducers         types.Map      `tfsdk:"queue_producers"`
+	QueueConsumers         types.List     `tfsdk:"queue_consumers"`
 	Registry               *registryModel `tfsdk:"registry"`
 	Routes                 types.Set      `tfsdk:"routes"`
 	CustomDomains          types.Set      `tfsdk:"custom_domains"`

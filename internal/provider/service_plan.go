@@ -184,6 +184,7 @@ func (r *serviceResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if r.data != nil {
 		r.checkName(req, state, &plan, &resp.Diagnostics)
 		r.checkBindingTargets(ctx, &plan, state, &resp.Diagnostics)
+		r.checkQueues(ctx, &plan, &resp.Diagnostics)
 		r.checkRoutes(ctx, &plan, state, &resp.Diagnostics)
 	}
 	if resp.Diagnostics.HasError() {

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -87,7 +88,14 @@ func (r *serviceResource) readService(ctx context.Context, m *serviceModel, full
 			return true, nil, err
 		}
 	}
-	return true, unmanaged, r.readTriggers(ctx, m, script)
+	// Queue consumers are read for services that declare them, and whenever the script is read
+	// in full (import, adoption, a change): an unchanged service without queues costs no Queues
+	// call in a refresh.
+	var consumersErr error
+	if changed || !m.QueueConsumers.IsNull() {
+		consumersErr = r.readQueueConsumers(ctx, m)
+	}
+	return true, unmanaged, errors.Join(r.readTriggers(ctx, m, script), consumersErr)
 }
 
 // findScript is the script named name from the shared listing; nil when there is none.

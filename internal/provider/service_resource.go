@@ -228,6 +228,8 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				Computed:            true,
 				Default:             booldefault.StaticBool(false),
 			},
+			"queue_producers": queueProducersAttribute(),
+			"queue_consumers": queueConsumersAttribute(),
 			"services": schema.MapNestedAttribute{
 				MarkdownDescription: "Service bindings to other services by binding name.",
 				Optional:            true,

@@ -54,6 +54,7 @@ type Edge struct {
 	stopFollow     func()
 	stopValidating func()
 	stopWorkflows  func()
+	stopQueues     func()
 	cronsChanged   chan struct{}
 }
 
@@ -93,6 +94,7 @@ func Start(ctx context.Context, cfg Config) (*Edge, error) {
 	}
 	e.stopValidating = cfg.API.ValidateUploads(rt.Validate)
 	e.stopWorkflows = cfg.API.DriveWorkflows(rt.Workflows)
+	e.stopQueues = cfg.API.DeliverQueues(e.deliverQueue)
 	e.wg.Add(2)
 	go e.syncLoop()
 	go e.runCrons()
@@ -141,12 +143,13 @@ func (e *Edge) Applies() int64 { return e.applies.Load() }
 // the x-servicesdo-script header), for diagnostics and benchmarks.
 func (e *Edge) RuntimeAddress() string { return e.rt.Address() }
 
-// Close stops following changes, running crons, validating uploads and serving Workflow
-// instances, and stops the runtime.
+// Close stops following changes, running crons, validating uploads, serving Workflow
+// instances and delivering queue messages, and stops the runtime.
 func (e *Edge) Close() error {
 	e.stopFollow()
 	e.stopValidating()
 	e.stopWorkflows()
+	e.stopQueues()
 	close(e.done)
 	e.wg.Wait()
 	return e.rt.Close()

@@ -54,9 +54,11 @@ type Env struct {
 
 	ts        *httptest.Server
 	closeOnce sync.Once
-	scheduled chan edge.ScheduledRun
-	recordsMu sync.Mutex
-	records   []analytics.Invocation
+	// stopWorkers stops the Workers runtime (WithWorkers), once.
+	stopWorkers func()
+	scheduled   chan edge.ScheduledRun
+	recordsMu   sync.Mutex
+	records     []analytics.Invocation
 }
 
 type options struct {
@@ -166,13 +168,17 @@ func (e *Env) startWorkers(adjust []func(*edge.Config)) {
 	}
 	srv := httptest.NewServer(workers)
 	e.Edge, e.EdgeURL = workers, srv.URL
-	e.T.Cleanup(func() {
-		if e.T.Failed() {
-			e.T.Logf("runtime log:\n%s", e.Log.String())
-		}
-		srv.Close()
-		_ = workers.Close()
-	})
+	var once sync.Once
+	e.stopWorkers = func() {
+		once.Do(func() {
+			if e.T.Failed() {
+				e.T.Logf("runtime log:\n%s", e.Log.String())
+			}
+			srv.Close()
+			_ = workers.Close()
+		})
+	}
+	e.T.Cleanup(e.stopWorkers)
 }
 
 // Records returns the invocations the edge served so far.
@@ -276,11 +282,14 @@ func FreshConnClient() *http.Client {
 	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
-// Close stops the API server and closes its store before the test ends (to reopen the data
+// Close stops the Workers runtime (if any) and the API server, and closes its store before the test ends (to reopen the data
 // directory, say); the test's cleanup then has nothing left to do.
 func (e *Env) Close() error {
 	var err error
 	e.closeOnce.Do(func() {
+		if e.stopWorkers != nil {
+			e.stopWorkers() // the Workers runtime first: it delivers through the API
+		}
 		e.ts.Close()
 		err = e.Server.Close()
 	})

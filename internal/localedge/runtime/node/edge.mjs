@@ -45,7 +45,7 @@ console.log = console.info = console.debug = console.error;
 const here = dirname(fileURLToPath(import.meta.url));
 let settings = { persistDir: "", apiAddress: "", apiToken: "", accountId: "", drainMs: 2000 };
 
-// Worker sources. A wrapped binding must be a single module, so the KV and R2 shims get the
+// Worker sources. A wrapped binding must be a single module, so the KV, R2 and queue shims get the
 // shared API helpers inlined.
 const source = (file) => readFileSync(join(here, "workers", file), "utf8");
 const apiHelpers = source("api.js").replace(/^export /gm, "");
@@ -56,6 +56,7 @@ const SOURCES = {
   missing: source("missing.js"),
   kv: shim("kv.js"),
   r2: shim("r2.js"),
+  queue: shim("queue.js"),
 };
 
 // One module per binding type.

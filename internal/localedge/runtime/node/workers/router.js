@@ -15,6 +15,10 @@
 // instead (a cron trigger; x-servicesdo-cron and x-servicesdo-scheduled-time, Unix ms, say which
 // and when) and answers its outcome as JSON ({"outcome":"ok","noRetry":false}).
 //
+// A request with x-servicesdo-trigger: queue runs the picked version's queue handler on the batch
+// in its JSON body ({queue, messages: [{id, timestamp (Unix ms), contentType, body, attempts}]})
+// and answers workerd's result as JSON ({outcome, ackAll, retryBatch, explicitAcks, retryMessages}).
+//
 // Order of precedence:
 //   1. Cloudflare-Workers-Version-Overrides: <script>="<version id>" naming a deployed version
 //      (also one at 0 %);
@@ -49,6 +53,11 @@ async function route(request, env, fromEdge) {
     });
     return tagged(Response.json(result), version.id);
   }
+  if (request.headers.get(TRIGGER_HEADER) === "queue") {
+    const { queue, messages } = await request.json();
+    const result = await env[version.binding].queue(queue, messages.map(queueMessage));
+    return tagged(Response.json(result), version.id);
+  }
   if (!fromEdge) return tagged(await env[version.binding].fetch(request), version.id);
   let response;
   try {
@@ -58,6 +67,14 @@ async function route(request, env, fromEdge) {
     response = new Response("error code: 1101", { status: 500, headers: { "content-type": "text/plain; charset=UTF-8", [OUTCOME_HEADER]: "exception" } });
   }
   return tagged(response, version.id);
+}
+
+// queueMessage is one message as the queue handler sees it: json bodies as their value, text as
+// the string, bytes as a Uint8Array.
+function queueMessage({ id, timestamp, contentType, body, attempts }) {
+  let value = body;
+  if (contentType === "bytes" || contentType === "v8") value = Uint8Array.from(atob(body), (c) => c.charCodeAt(0));
+  return { id, timestamp: new Date(timestamp), body: value, attempts };
 }
 
 function pick(request, { script, versions }) {

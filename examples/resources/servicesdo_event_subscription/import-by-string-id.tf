@@ -1,0 +1,4 @@
+import {
+  to = servicesdo_event_subscription.billing
+  id = "orders/billing"
+}

@@ -1,0 +1,4 @@
+import {
+  to = servicesdo_queue.orders
+  id = "orders"
+}
