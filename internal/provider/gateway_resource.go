@@ -439,20 +439,7 @@ func (r *gatewayResource) fill(ctx context.Context, m *gatewayModel) error {
 }
 
 func (r *gatewayResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state gatewayModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	gone, err := r.read(ctx, &state, false)
-	switch {
-	case gone:
-		resp.State.RemoveResource(ctx)
-	case err != nil:
-		resp.Diagnostics.AddError("Cannot read gateway", err.Error())
-	default:
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	}
+	readWorkerResource(ctx, req, resp, "gateway", r.read)
 }
 
 // read refreshes m from the platform: the deployed configuration (its hash shows drift),

@@ -441,20 +441,7 @@ func (r *monitorResource) Create(ctx context.Context, req resource.CreateRequest
 }
 
 func (r *monitorResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state monitorModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	gone, err := r.read(ctx, &state, false)
-	switch {
-	case gone:
-		resp.State.RemoveResource(ctx)
-	case err != nil:
-		resp.Diagnostics.AddError("Cannot read monitor", err.Error())
-	default:
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	}
+	readWorkerResource(ctx, req, resp, "monitor", r.read)
 }
 
 var errNotAMonitor = errors.New("it is not a monitor's Worker")

@@ -469,20 +469,7 @@ func (r *sagaResource) Create(ctx context.Context, req resource.CreateRequest, r
 }
 
 func (r *sagaResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state sagaModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	gone, err := r.read(ctx, &state, false)
-	switch {
-	case gone:
-		resp.State.RemoveResource(ctx)
-	case err != nil:
-		resp.Diagnostics.AddError("Cannot read saga", err.Error())
-	default:
-		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-	}
+	readWorkerResource(ctx, req, resp, "saga", r.read)
 }
 
 // read refreshes m from the platform; gone is true when the Worker or the Workflow is missing.
