@@ -118,8 +118,13 @@ func (s *eventsSink) waitFor(want ...string) error {
 }
 
 func publish(env *edgetest.Env, events ...map[string]any) error {
+	return publishAt(env.Edge.RuntimeAddress(), events...)
+}
+
+// publishAt asks the publisher Worker in the runtime serving at addr to send events.
+func publishAt(addr string, events ...map[string]any) error {
 	body, _ := json.Marshal(events)
-	req, _ := http.NewRequest(http.MethodPost, "http://"+env.Edge.RuntimeAddress()+"/", strings.NewReader(string(body)))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(string(body)))
 	req.Header.Set(runtime.ScriptHeader, "tf-acc-publisher")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -141,28 +146,17 @@ func cloudEvent(typ, id string) map[string]any {
 func (e *testEdge) eventsConfig(dir, sink, billingTypes string) string {
 	code := func(name, src string) string { return writeCodeOnce(dir, name, src) }
 	pub, sub := code("publisher.js", publisherJS), code("subscriber.js", subscriberJS)
-	service := func(res, name, src, extra string) string {
-		return fmt.Sprintf(`
-resource "servicesdo_service" %q {
-  name               = %q
-  main_module        = "index.js"
-  modules            = { "index.js" = %q }
-  compatibility_date = "2025-01-01"
-  %s
-}
-`, res, name, src, extra)
-	}
 	return e.providerBlock("") + `
 resource "servicesdo_queue" "orders" { name = "tf-acc-orders" }
 resource "servicesdo_queue" "billing" { name = "tf-acc-orders-billing" }
 resource "servicesdo_queue" "billing_dlq" { name = "tf-acc-orders-billing-dlq" }
 resource "servicesdo_queue" "analytics" { name = "tf-acc-orders-analytics" }
-` + service("publisher", "tf-acc-publisher", pub, `queue_producers = { EVENTS = servicesdo_queue.orders.name }`) +
-		service("billing", "tf-acc-billing", sub, fmt.Sprintf(`vars = { SINK = %q, SERVICE = "billing" }
+` + serviceBlock("publisher", "tf-acc-publisher", pub, `queue_producers = { EVENTS = servicesdo_queue.orders.name }`) +
+		serviceBlock("billing", "tf-acc-billing", sub, fmt.Sprintf(`vars = { SINK = %q, SERVICE = "billing" }
   queue_consumers = [{ queue = servicesdo_queue.billing.name, max_batch_timeout = 0, max_retries = 1, dead_letter_queue = servicesdo_queue.billing_dlq.name }]`, sink)) +
-		service("billing_dlq", "tf-acc-billing-dlq", sub, fmt.Sprintf(`vars = { SINK = %q, SERVICE = "billing-dlq" }
+		serviceBlock("billing_dlq", "tf-acc-billing-dlq", sub, fmt.Sprintf(`vars = { SINK = %q, SERVICE = "billing-dlq" }
   queue_consumers = [{ queue = servicesdo_queue.billing_dlq.name, max_batch_timeout = 0 }]`, sink)) +
-		service("analytics", "tf-acc-analytics", sub, fmt.Sprintf(`vars = { SINK = %q, SERVICE = "analytics" }
+		serviceBlock("analytics", "tf-acc-analytics", sub, fmt.Sprintf(`vars = { SINK = %q, SERVICE = "analytics" }
   queue_consumers = [{ queue = servicesdo_queue.analytics.name, max_batch_timeout = 0 }]`, sink)) + fmt.Sprintf(`
 resource "servicesdo_event_subscription" "billing" {
   topic      = servicesdo_queue.orders.name
@@ -180,6 +174,19 @@ resource "servicesdo_event_subscription" "analytics" {
   types      = ["Order.*", "Payment.captured"]
 }
 `, billingTypes)
+}
+
+// serviceBlock is a servicesdo_service running the module file src; extra lines go inside.
+func serviceBlock(res, name, src, extra string) string {
+	return fmt.Sprintf(`
+resource "servicesdo_service" %q {
+  name               = %q
+  main_module        = "index.js"
+  modules            = { "index.js" = %q }
+  compatibility_date = "2025-01-01"
+  %s
+}
+`, res, name, src, extra)
 }
 
 // writeCodeOnce writes a module file under dir and returns its path.
