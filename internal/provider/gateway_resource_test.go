@@ -724,19 +724,20 @@ resource "servicesdo_gateway" "api" {
 		good := jwtToken(rsHeader, claims("alice"), rs256Signer(signing))
 		parts := strings.Split(good, ".")
 		forged, _ := json.Marshal(claims("admin"))
-		denied := map[string]string{
-			"tampered payload": parts[0] + "." + base64.RawURLEncoding.EncodeToString(forged) + "." + parts[2],
-			"wrong key":        jwtToken(rsHeader, claims("alice"), rs256Signer(other)),
-			"HS256 with the public key as secret": jwtToken(map[string]string{"alg": "HS256", "typ": "JWT", "kid": "k1"}, claims("alice"), func(signing []byte) []byte {
+		// Each is denied for its own reason (the body's error), before the service is called.
+		denied := map[string]struct{ token, reason string }{
+			"tampered payload": {parts[0] + "." + base64.RawURLEncoding.EncodeToString(forged) + "." + parts[2], "token signature is not valid"},
+			"wrong key":        {jwtToken(rsHeader, claims("alice"), rs256Signer(other)), "token signature is not valid"},
+			"HS256 with the public key as secret": {jwtToken(map[string]string{"alg": "HS256", "typ": "JWT", "kid": "k1"}, claims("alice"), func(signing []byte) []byte {
 				mac := hmac.New(sha256.New, publicPEM)
 				mac.Write(signing)
 				return mac.Sum(nil)
-			}),
+			}), "token algorithm is not accepted"},
 		}
-		for what, token := range denied {
-			got := gatewayCall(edgeURL, host, "GET", "/latest/x", bearer(token))
-			if got.status != http.StatusUnauthorized || got.header.Get("WWW-Authenticate") == "" || got.body["version"] != nil {
-				return fmt.Errorf("%s: HTTP %d %v (WWW-Authenticate %q), want 401 without reaching the service", what, got.status, got.body, got.header.Get("WWW-Authenticate"))
+		for what, c := range denied {
+			got := gatewayCall(edgeURL, host, "GET", "/latest/x", bearer(c.token))
+			if got.status != http.StatusUnauthorized || got.body["error"] != c.reason || got.header.Get("WWW-Authenticate") == "" || got.body["version"] != nil {
+				return fmt.Errorf("%s: HTTP %d %v (WWW-Authenticate %q), want 401 %q without reaching the service", what, got.status, got.body, got.header.Get("WWW-Authenticate"), c.reason)
 			}
 		}
 		return nil
