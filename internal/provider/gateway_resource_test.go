@@ -2,13 +2,25 @@ package provider
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -550,4 +562,234 @@ resource "servicesdo_gateway" "bad" {
 		steps = append(steps, resource.TestStep{Config: gw(c.body), PlanOnly: true, ExpectError: expectError(c.message)})
 	}
 	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
+}
+
+// jwtToken signs claims in compact form: header alg with sign over "header.payload".
+func jwtToken(header map[string]string, claims map[string]any, sign func(signing []byte) []byte) string {
+	enc := base64.RawURLEncoding
+	h, _ := json.Marshal(header)
+	payload, _ := json.Marshal(claims)
+	signing := enc.EncodeToString(h) + "." + enc.EncodeToString(payload)
+	return signing + "." + enc.EncodeToString(sign([]byte(signing)))
+}
+
+func rs256Signer(key *rsa.PrivateKey) func([]byte) []byte {
+	return func(signing []byte) []byte {
+		digest := sha256.Sum256(signing)
+		sig, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest[:])
+		if err != nil {
+			panic(err)
+		}
+		return sig
+	}
+}
+
+// startJWKSServer serves the public key as a JWKS over https on 127.0.0.1, with a certificate
+// of its own that the gateway Worker trusts: Miniflare adds the certificates in
+// NODE_EXTRA_CA_CERTS to the trust store of the Workers' outbound fetches (and allows private
+// addresses), so the edge's runtime, started after this, reaches it like an identity provider.
+// It returns the JWKS URL and a counter of the JWKS fetches.
+func startJWKSServer(t *testing.T, pub *rsa.PublicKey, kid string) (string, *atomic.Int64) {
+	t.Helper()
+	certKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	template := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "servicesdo test identity provider"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &certKey.PublicKey, certKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	caFile := filepath.Join(t.TempDir(), "idp-ca.pem")
+	if err := os.WriteFile(caFile, certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NODE_EXTRA_CA_CERTS", caFile)
+
+	enc := base64.RawURLEncoding
+	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
+		"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+		"n": enc.EncodeToString(pub.N.Bytes()), "e": enc.EncodeToString(big.NewInt(int64(pub.E)).Bytes()),
+	}}})
+	var fetches atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/jwks.json" {
+			http.NotFound(w, r)
+			return
+		}
+		fetches.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(jwks)
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: certKey}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return "https://" + srv.Listener.Addr().String() + "/.well-known/jwks.json", &fetches
+}
+
+// versionedJS answers with its version label, so a test sees which version served a request.
+const versionedJS = `export default { fetch: (request) => Response.json({ version: %q, path: new URL(request.url).pathname }) };`
+
+// RS256 through a JWKS the gateway Worker fetches over https, and routes pinned to a version
+// of a managed service (kept in its deployment at 0 % by servicesdo_deployment) next to an
+// unpinned route that follows the 100 % version. Two applies: version one deployed alone,
+// then version two deployed with version one kept and pinned.
+func TestAccGateway_jwksAndPinnedVersion(t *testing.T) {
+	edge := newTestEdge(t)
+	signing, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwksURL, jwksFetches := startJWKSServer(t, &signing.PublicKey, "k1") // before the runtime starts: it reads NODE_EXTRA_CA_CERTS
+	edgeURL := edge.startWorkers(t)
+	prefix := fmt.Sprintf("gwp%d", time.Now().UnixNano()%100000)
+	host := prefix + "-gw.localhost"
+	dir := t.TempDir()
+	code := writeCode(t, dir, "index.js", fmt.Sprintf(versionedJS, "one"))
+	pinFile := filepath.Join(dir, "pinned-version")
+	// The pinned version is known after the first apply; the configuration reads it from a file
+	// written before the second, and pins nothing while the file does not exist.
+	config := edge.providerBlock("") + fmt.Sprintf(`
+locals {
+  pinned = try(trimspace(file(%[4]q)), null)
+}
+
+resource "servicesdo_service" "app" {
+  name               = %[1]q
+  main_module        = "index.js"
+  modules            = { "index.js" = %[2]q }
+  compatibility_date = "2025-01-01"
+  rollout            = "managed"
+}
+
+resource "servicesdo_deployment" "app" {
+  service         = servicesdo_service.app.name
+  version_id      = servicesdo_service.app.latest_version_id
+  keep_version_id = local.pinned
+  strategy        = "immediate"
+}
+
+resource "servicesdo_gateway" "api" {
+  name        = %[5]q
+  workers_dev = true
+  routes = [
+    { path = "/v1/*", service = servicesdo_service.app.name, strip_prefix = "/v1", version_id = local.pinned },
+    { path = "/latest/*", service = servicesdo_service.app.name, strip_prefix = "/latest" },
+  ]
+  auth = {
+    mode = "required"
+    jwt = {
+      jwks_url  = %[3]q
+      issuer    = "https://idp.example.com"
+      audiences = ["https://api.example.com"]
+    }
+  }
+  depends_on = [servicesdo_deployment.app]
+}
+`, prefix+"-app", code, jwksURL, pinFile, prefix+"-gw")
+
+	claims := func(sub string) map[string]any {
+		return map[string]any{"sub": sub, "iss": "https://idp.example.com", "aud": "https://api.example.com", "exp": time.Now().Add(time.Hour).Unix()}
+	}
+	rsHeader := map[string]string{"alg": "RS256", "typ": "JWT", "kid": "k1"}
+	bearer := func(token string) map[string]string { return map[string]string{"Authorization": "Bearer " + token} }
+	valid := bearer(jwtToken(rsHeader, claims("alice"), rs256Signer(signing)))
+
+	checkJWKS := func(*terraform.State) error {
+		if _, err := expectAnswer(edgeURL, host, "GET", "/latest/x", valid, http.StatusOK, map[string]any{"version": "one", "path": "/x"}); err != nil {
+			return err
+		}
+		if jwksFetches.Load() == 0 {
+			return fmt.Errorf("the gateway accepted the token without fetching the JWKS")
+		}
+		other, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return err
+		}
+		// The public key as an HS256 secret: the classic RS/HS confusion.
+		spki, _ := x509.MarshalPKIXPublicKey(&signing.PublicKey)
+		publicPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki})
+		good := jwtToken(rsHeader, claims("alice"), rs256Signer(signing))
+		parts := strings.Split(good, ".")
+		forged, _ := json.Marshal(claims("admin"))
+		// Each is denied for its own reason (the body's error), before the service is called.
+		denied := map[string]struct{ token, reason string }{
+			"tampered payload": {parts[0] + "." + base64.RawURLEncoding.EncodeToString(forged) + "." + parts[2], "token signature is not valid"},
+			"wrong key":        {jwtToken(rsHeader, claims("alice"), rs256Signer(other)), "token signature is not valid"},
+			"HS256 with the public key as secret": {jwtToken(map[string]string{"alg": "HS256", "typ": "JWT", "kid": "k1"}, claims("alice"), func(signing []byte) []byte {
+				mac := hmac.New(sha256.New, publicPEM)
+				mac.Write(signing)
+				return mac.Sum(nil)
+			}), "token algorithm is not accepted"},
+		}
+		for what, c := range denied {
+			got := gatewayCall(edgeURL, host, "GET", "/latest/x", bearer(c.token))
+			if got.status != http.StatusUnauthorized || got.body["error"] != c.reason || got.header.Get("WWW-Authenticate") == "" || got.body["version"] != nil {
+				return fmt.Errorf("%s: HTTP %d %v (WWW-Authenticate %q), want 401 %q without reaching the service", what, got.status, got.body, got.header.Get("WWW-Authenticate"), c.reason)
+			}
+		}
+		return nil
+	}
+
+	var first string
+	resource.UnitTest(t, resource.TestCase{
+		ProtoV6ProviderFactories: testProviders,
+		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_11_0)},
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeTestCheckFunc(
+					checkJWKS,
+					func(s *terraform.State) error {
+						first = s.RootModule().Resources["servicesdo_service.app"].Primary.Attributes["latest_version_id"]
+						if first == "" {
+							return fmt.Errorf("no latest_version_id")
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// Version two rolls out; version one stays at 0 % and /v1 is pinned to it.
+				PreConfig: func() {
+					writeCode(t, dir, "index.js", fmt.Sprintf(versionedJS, "two"))
+					writeCode(t, dir, "pinned-version", first)
+				},
+				Config: config,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrPair("servicesdo_gateway.api", "routes.0.version_id", "servicesdo_deployment.app", "keep_version_id"),
+					func(s *terraform.State) error {
+						if second := s.RootModule().Resources["servicesdo_service.app"].Primary.Attributes["latest_version_id"]; second == first {
+							return fmt.Errorf("version two has the id of version one (%s)", first)
+						}
+						if _, err := expectAnswer(edgeURL, host, "GET", "/latest/x", valid, http.StatusOK, map[string]any{"version": "two"}); err != nil {
+							return err
+						}
+						// Several calls: a split would show on some; the pin must hold on each.
+						for range 5 {
+							if _, err := expectAnswer(edgeURL, host, "GET", "/v1/x", valid, http.StatusOK, map[string]any{"version": "one", "path": "/x"}); err != nil {
+								return err
+							}
+							if _, err := expectAnswer(edgeURL, host, "GET", "/latest/x", valid, http.StatusOK, map[string]any{"version": "two"}); err != nil {
+								return err
+							}
+						}
+						return nil
+					},
+				),
+			},
+		},
+	})
 }
