@@ -22,7 +22,7 @@ import (
 func TestAccReachability_saga(t *testing.T) {
 	edge := newTestEdge(t)
 	edgeURL := edge.startWorkers(t)
-	ledger := &sagaLedger{answers: map[string]string{}, release: make(chan struct{})}
+	ledger := newSagaLedger()
 	ledgerSrv := httptest.NewServer(ledger)
 	t.Cleanup(ledgerSrv.Close)
 	prefix := fmt.Sprintf("sr%d", time.Now().UnixNano()%100000)
