@@ -412,13 +412,9 @@ func (r *gatewayResource) Create(ctx context.Context, req resource.CreateRequest
 func (r *gatewayResource) fill(ctx context.Context, m *gatewayModel) error {
 	name := m.Name.ValueString()
 	m.ID = types.StringValue(name)
-	dep, ok, err := r.data.client.ActiveDeployment(ctx, name)
-	if err != nil {
+	var err error
+	if m.DeployedVersionID, err = r.data.deployedVersionID(ctx, name); err != nil {
 		return err
-	}
-	m.DeployedVersionID = types.StringValue("")
-	if ok {
-		m.DeployedVersionID = types.StringValue(servingVersion(dep))
 	}
 	script, err := r.data.client.GetScript(ctx, name)
 	if err != nil {

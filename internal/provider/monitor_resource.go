@@ -366,13 +366,9 @@ func (r *monitorResource) deploy(ctx context.Context, plan *monitorModel, secret
 func (r *monitorResource) fill(ctx context.Context, m *monitorModel) error {
 	name := m.Name.ValueString()
 	m.ID = types.StringValue(name)
-	dep, ok, err := r.data.client.ActiveDeployment(ctx, name)
-	if err != nil {
+	var err error
+	if m.DeployedVersionID, err = r.data.deployedVersionID(ctx, name); err != nil {
 		return err
-	}
-	m.DeployedVersionID = types.StringValue("")
-	if ok && len(dep.Versions) > 0 {
-		m.DeployedVersionID = types.StringValue(dep.Versions[0].VersionID)
 	}
 	m.URL = types.StringValue("")
 	if m.WorkersDev.ValueBool() {

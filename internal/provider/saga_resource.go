@@ -406,13 +406,9 @@ func (r *sagaResource) deploy(ctx context.Context, plan, prior *sagaModel, apiKe
 func (r *sagaResource) fill(ctx context.Context, m *sagaModel) error {
 	name := m.Name.ValueString()
 	m.ID, m.WorkflowName = types.StringValue(name), types.StringValue(name)
-	dep, ok, err := r.data.client.ActiveDeployment(ctx, name)
-	if err != nil {
+	var err error
+	if m.DeployedVersionID, err = r.data.deployedVersionID(ctx, name); err != nil {
 		return err
-	}
-	m.DeployedVersionID = types.StringValue("")
-	if ok && len(dep.Versions) > 0 {
-		m.DeployedVersionID = types.StringValue(dep.Versions[0].VersionID)
 	}
 	script, err := r.data.client.GetScript(ctx, name)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // readWorkerResource is the Read of the resources that deploy one fixed Worker program (saga,
@@ -26,4 +27,14 @@ func readWorkerResource[M any](ctx context.Context, req resource.ReadRequest, re
 	default:
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}
+}
+
+// deployedVersionID is the version serving most of a Worker's traffic, "" before any
+// deployment.
+func (d *providerData) deployedVersionID(ctx context.Context, name string) (types.String, error) {
+	dep, ok, err := d.client.ActiveDeployment(ctx, name)
+	if err != nil || !ok {
+		return types.StringValue(""), err
+	}
+	return types.StringValue(servingVersion(dep)), nil
 }
