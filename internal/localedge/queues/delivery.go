@@ -116,6 +116,10 @@ func (s *Queues) dispatch(ctx context.Context, dl *delivery) {
 	now := s.now()
 	var due []work
 	var expired []string
+	// The lease table is held across the read: a batch settles (stores its outcome) before
+	// its lease is released, so a read that began before the outcome was stored still sees
+	// the lease, and never hands the batch out again.
+	dl.mu.Lock()
 	_ = s.cfg.Store.View(func(tx *api.Tx) error {
 		qs, err := api.All[queue](tx, bucketQueues, "")
 		if err != nil {
@@ -132,7 +136,6 @@ func (s *Queues) dispatch(ctx context.Context, dl *delivery) {
 			}
 			wk := work{q: q, c: cs[0]}
 			retention := time.Duration(q.Settings.MessageRetentionPeriod) * time.Second
-			dl.mu.Lock()
 			for _, m := range msgs {
 				switch {
 				case dl.leased[m.Key]:
@@ -142,13 +145,13 @@ func (s *Queues) dispatch(ctx context.Context, dl *delivery) {
 					wk.ready = append(wk.ready, m)
 				}
 			}
-			dl.mu.Unlock()
 			if len(wk.ready) > 0 {
 				due = append(due, wk)
 			}
 		}
 		return nil
 	})
+	dl.mu.Unlock()
 	if len(expired) > 0 {
 		_ = s.cfg.Store.Update(func(tx *api.Tx) error {
 			for _, k := range expired {

@@ -1,6 +1,7 @@
 package queues_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/edgetest"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/queues"
 )
 
 // producerJS sends the request's JSON array through the Q binding in one sendBatch.
@@ -272,4 +274,50 @@ func TestDeliverySurvivesEdgeRestart(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling interval
 	}
 	waitBacklog(t, e2.Server, "orders", 0)
+}
+
+// Each attempt of a message is delivered once: a dispatch that read the queue before a batch's
+// outcome was stored must not hand the batch out again once its lease is released.
+func TestDeliveryNeverRepeatsAnAttempt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	q := e.mustCreate("orders")
+	e.mustUpload("consumer", `export default { queue() {} }`)
+	settings := cfqueues.ConsumerNewParamsBodyMqWorkerConsumerRequestSettings{BatchSize: cloudflare.F(1.0), MaxRetries: cloudflare.F(3.0), MaxWaitTimeMs: cloudflare.F(0.0)}
+	if _, err := e.addConsumer(q.QueueID, consumer("consumer", "", settings)); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	attempts := map[string][]int{}
+	stop := e.Server.DeliverQueues(func(_ context.Context, _, _ string, batch []queues.Message) (queues.Result, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, m := range batch {
+			attempts[m.ID] = append(attempts[m.ID], m.Attempts)
+		}
+		return queues.Result{Outcome: "exception"}, nil // every attempt fails: retried, then dropped
+	})
+	t.Cleanup(stop)
+	const n = 200
+	msgs := make([]cfqueues.MessageBulkPushParamsMessageUnion, n)
+	for i := range msgs {
+		msgs[i] = cfqueues.MessageBulkPushParamsMessagesMqQueueMessageText{Body: cloudflare.F(fmt.Sprint(i)), ContentType: cloudflare.F(cfqueues.MessageBulkPushParamsMessagesMqQueueMessageTextContentTypeText)}
+	}
+	for _, part := range [][]cfqueues.MessageBulkPushParamsMessageUnion{msgs[:n/2], msgs[n/2:]} { // 100 per request at most
+		if _, err := e.queues.Messages.BulkPush(e.ctx, q.QueueID, cfqueues.MessageBulkPushParams{AccountID: account, Messages: cloudflare.F(part)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitBacklog(t, e.Server, "orders", 0)
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(attempts) != n {
+		t.Fatalf("%d messages delivered, want %d", len(attempts), n)
+	}
+	for id, got := range attempts {
+		if fmt.Sprint(got) != "[1 2 3 4]" {
+			t.Fatalf("message %s delivered on attempts %v, want [1 2 3 4] (max_retries = 3)", id, got)
+		}
+	}
 }
