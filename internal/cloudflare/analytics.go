@@ -94,7 +94,7 @@ func (c *Client) VersionStats(ctx context.Context, q VersionStatsQuery) (map[str
 	}
 	var res versionStatsResponse
 	// A query changes nothing: safe to send again after a transport failure.
-	if err := c.raw.Post(safeToRepeat(ctx), "graphql", body, &res); err != nil {
+	if err := c.raw.post(safeToRepeat(ctx), "graphql", body, &res); err != nil {
 		return nil, wrap(op, err)
 	}
 	if len(res.Errors) > 0 {

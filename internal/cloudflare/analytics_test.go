@@ -52,12 +52,14 @@ func TestVersionStats(t *testing.T) {
 func TestVersionStatsErrors(t *testing.T) {
 	t.Parallel()
 	answer := `{"data":null,"errors":[{"message":"not authorized for that account","extensions":{"code":"authz"}}]}`
+	status := http.StatusOK
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/client/v4/graphql" || r.Method != http.MethodPost || r.Header.Get("Authorization") != "Bearer "+clToken {
 			http.Error(w, "unexpected request "+r.Method+" "+r.URL.Path, http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
 		_, _ = w.Write([]byte(answer))
 	}))
 	defer ts.Close()
@@ -70,6 +72,13 @@ func TestVersionStatsErrors(t *testing.T) {
 	answer = `{"data":null,"errors":[{"message":"unknown field \"x\"","extensions":{"code":"validation"}}]}`
 	_, err = c.VersionStats(context.Background(), VersionStatsQuery{Script: "orders", Versions: []string{"a"}, From: time.Now().Add(-time.Minute), To: time.Now()})
 	if !errors.Is(err, ErrValidation) || err.Error() != `reading the analytics of Worker "orders": unknown field "x"` {
+		t.Fatalf("err = %v", err)
+	}
+	// An HTTP error answers with the API's envelope: its status and first error decide.
+	status, answer = http.StatusForbidden, `{"success":false,"errors":[{"code":10000,"message":"Authentication error"}],"messages":[],"result":null}`
+	_, err = c.VersionStats(context.Background(), VersionStatsQuery{Script: "orders", Versions: []string{"a"}, From: time.Now().Add(-time.Minute), To: time.Now()})
+	var apiErr *Error
+	if !errors.Is(err, ErrAuth) || !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden || apiErr.Code != 10000 || !strings.Contains(err.Error(), "Authentication error") {
 		t.Fatalf("err = %v", err)
 	}
 }

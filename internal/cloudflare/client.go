@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	cf "github.com/cloudflare/cloudflare-go/v7"
 	"github.com/cloudflare/cloudflare-go/v7/durable_objects"
 	"github.com/cloudflare/cloudflare-go/v7/kv"
 	"github.com/cloudflare/cloudflare-go/v7/option"
@@ -95,7 +94,7 @@ type Client struct {
 	workflows      *workflows.WorkflowService
 	queues         *queues.QueueService
 	// raw sends requests outside the SDK's services (GraphQL) with the same options.
-	raw *cf.Client
+	raw rawClient
 }
 
 var _ API = (*Client)(nil)
@@ -149,12 +148,14 @@ func New(cfg Config) (*Client, error) {
 		maxDelay:      maxRetryDelay,
 		sleep:         sleepCtx,
 	}
+	baseURL := strings.TrimSuffix(cfg.BaseURL, "/") + "/"
+	retry := policy.middleware()
 	opts := []option.RequestOption{
 		option.WithHTTPClient(httpClient),
-		option.WithBaseURL(strings.TrimSuffix(cfg.BaseURL, "/") + "/"),
+		option.WithBaseURL(baseURL),
 		option.WithAPIToken(cfg.APIToken),
 		option.WithMaxRetries(0),
-		option.WithMiddleware(policy.middleware()),
+		option.WithMiddleware(retry),
 	}
 	if cfg.UserAgent != "" {
 		opts = append(opts, option.WithHeader("User-Agent", cfg.UserAgent))
@@ -170,7 +171,7 @@ func New(cfg Config) (*Client, error) {
 		zones:          zones.NewZoneService(opts...),
 		workflows:      workflows.NewWorkflowService(opts...),
 		queues:         queues.NewQueueService(opts...),
-		raw:            &cf.Client{Options: opts},
+		raw:            rawClient{http: httpClient, baseURL: baseURL, token: cfg.APIToken, userAgent: cfg.UserAgent, retry: retry},
 	}, nil
 }
 

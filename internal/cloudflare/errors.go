@@ -113,6 +113,7 @@ func wrap(op string, err error) error {
 	}
 	e := &Error{Op: op, Err: err}
 	var apiErr *cf.Error
+	var status *statusError
 	var exhausted *exhaustedError
 	var unknown *unknownOutcomeError
 	switch {
@@ -131,6 +132,9 @@ func wrap(op string, err error) error {
 		if len(apiErr.Errors) > 0 {
 			e.Code, e.Message = apiErr.Errors[0].Code, apiErr.Errors[0].Message
 		}
+		e.Kind = kindOf(e.Status, e.Code)
+	case errors.As(err, &status):
+		e.Status, e.Code, e.Message = status.status, status.code, status.message
 		e.Kind = kindOf(e.Status, e.Code)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		e.Kind = KindUnavailable
