@@ -29,8 +29,9 @@ func (r *deploymentResource) ModifyPlan(ctx context.Context, req resource.Modify
 		return
 	}
 	var plan, config deploymentModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) || !getKnown(ctx, req.Config, req.Config.Raw, &config, &resp.Diagnostics) {
+		return
+	}
 	var state *deploymentModel
 	if !req.State.Raw.IsNull() {
 		state = &deploymentModel{}

@@ -239,8 +239,9 @@ func (r *gatewayResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	var plan, state, cfg gatewayModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) || !getKnown(ctx, req.Config, req.Config.Raw, &cfg, &resp.Diagnostics) {
+		return
+	}
 	hasState := !req.State.Raw.IsNull()
 	if hasState {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

@@ -97,6 +97,9 @@ func (m *monitorModel) monitorConfig(ctx context.Context, accountID, apiBase str
 		diags.Append(m.Alerts.ElementsAs(ctx, &alerts, false)...)
 	}
 	if diags.HasError() {
+		if !fullyKnown(m.Services) || !fullyKnown(m.Alerts) {
+			return cfg, keys, false, nil // a nested list unknown as a whole: known at apply
+		}
 		return cfg, keys, false, diags
 	}
 	keys.services = sortedKeys(services)

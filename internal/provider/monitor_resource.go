@@ -175,8 +175,7 @@ func (r *monitorResource) Configure(_ context.Context, req resource.ConfigureReq
 // ValidateConfig checks what the configuration alone decides, with the contract's validation.
 func (r *monitorResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m monitorModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+	if !getKnown(ctx, req.Config, req.Config.Raw, &m, &resp.Diagnostics) {
 		return
 	}
 	apiBase := m.APIBase.ValueString()
@@ -209,7 +208,9 @@ func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	var plan, state monitorModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) {
+		return
+	}
 	hasState := !req.State.Raw.IsNull()
 	if hasState {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

@@ -132,8 +132,7 @@ func (r *registryEntryResource) Configure(_ context.Context, req resource.Config
 
 func (r *registryEntryResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var m registryEntryModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() || m.Name.IsUnknown() || m.Version.IsUnknown() || m.Metadata.IsUnknown() || m.Tags.IsUnknown() {
+	if !getKnown(ctx, req.Config, req.Config.Raw, &m, &resp.Diagnostics) || m.Name.IsUnknown() || m.Version.IsUnknown() || m.Metadata.IsUnknown() || m.Tags.IsUnknown() {
 		return
 	}
 	if _, err := registry.EncodeSummary(m.entry("").Summary()); err != nil {
@@ -146,14 +145,8 @@ func (r *registryEntryResource) ModifyPlan(ctx context.Context, req resource.Mod
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
-	var plan registryEntryModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	var cfg registryEntryModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
+	var plan, cfg registryEntryModel
+	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) || !getKnown(ctx, req.Config, req.Config.Raw, &cfg, &resp.Diagnostics) {
 		return
 	}
 	// A value rewritten without "$id", which the contract requires, reads as an empty type_id.

@@ -226,8 +226,7 @@ func (r *sagaResource) Configure(_ context.Context, req resource.ConfigureReques
 // access mode.
 func (r *sagaResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg sagaModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
-	if resp.Diagnostics.HasError() {
+	if !getKnown(ctx, req.Config, req.Config.Raw, &cfg, &resp.Diagnostics) {
 		return
 	}
 	if cfg.sagaKnown() {
@@ -262,7 +261,9 @@ func (r *sagaResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	var plan, state sagaModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) {
+		return
+	}
 	hasState := !req.State.Raw.IsNull()
 	if hasState {
 		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

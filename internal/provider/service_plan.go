@@ -18,8 +18,7 @@ import (
 // ValidateConfig checks what single-attribute validators cannot: rules across attributes.
 func (r *serviceResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var cfg serviceModel
-	resp.Diagnostics.Append(getService(ctx, req.Config.Raw, &cfg)...)
-	if resp.Diagnostics.HasError() {
+	if !getServiceKnown(ctx, req.Config.Raw, &cfg, &resp.Diagnostics) {
 		return
 	}
 	if !cfg.CompatibilityDate.IsNull() && !cfg.CompatibilityDate.IsUnknown() {
@@ -156,9 +155,10 @@ func (r *serviceResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	// proposed stays as Terraform proposed it: only what ModifyPlan changes is written back.
 	var plan, proposed, cfg serviceModel
-	resp.Diagnostics.Append(getService(ctx, req.Plan.Raw, &plan)...)
+	if !getServiceKnown(ctx, req.Plan.Raw, &plan, &resp.Diagnostics) || !getServiceKnown(ctx, req.Config.Raw, &cfg, &resp.Diagnostics) {
+		return
+	}
 	resp.Diagnostics.Append(getService(ctx, req.Plan.Raw, &proposed)...)
-	resp.Diagnostics.Append(getService(ctx, req.Config.Raw, &cfg)...)
 	var state *serviceModel
 	if !req.State.Raw.IsNull() {
 		state = &serviceModel{}
