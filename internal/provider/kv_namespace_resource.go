@@ -94,6 +94,7 @@ func (m *kvNamespaceModel) fill(ns cloudflare.KVNamespace) {
 }
 
 func (r *kvNamespaceResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	defer r.data.cache.kvNamespaces.reset() // the listing Read uses no longer holds
 	var plan kvNamespaceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	if resp.Diagnostics.HasError() {
@@ -209,7 +210,7 @@ func (r *kvNamespaceResource) Read(ctx context.Context, req resource.ReadRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ns, err := r.data.client.GetKVNamespace(ctx, state.ID.ValueString())
+	ns, err := r.data.kvNamespace(ctx, state.ID.ValueString())
 	if cloudflare.IsNotFound(err) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -223,6 +224,7 @@ func (r *kvNamespaceResource) Read(ctx context.Context, req resource.ReadRequest
 }
 
 func (r *kvNamespaceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	defer r.data.cache.kvNamespaces.reset() // the listing Read uses no longer holds
 	var plan, state kvNamespaceModel
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -243,6 +245,7 @@ func (r *kvNamespaceResource) Update(ctx context.Context, req resource.UpdateReq
 }
 
 func (r *kvNamespaceResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	defer r.data.cache.kvNamespaces.reset() // the listing Read uses no longer holds
 	var state kvNamespaceModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {

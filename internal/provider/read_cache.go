@@ -43,6 +43,7 @@ type readCache struct {
 	scripts      cached[[]cloudflare.Script]
 	domains      cached[[]cloudflare.Domain]
 	doNamespaces cached[[]cloudflare.DONamespace]
+	kvNamespaces cached[[]cloudflare.KVNamespace]
 	subdomain    cached[string]
 }
 
@@ -50,6 +51,7 @@ func (c *readCache) invalidate() {
 	c.scripts.reset()
 	c.domains.reset()
 	c.doNamespaces.reset()
+	c.kvNamespaces.reset()
 }
 
 func (d *providerData) listScripts(ctx context.Context) ([]cloudflare.Script, error) {
@@ -73,4 +75,20 @@ func (d *providerData) accountSubdomain(ctx context.Context) (string, error) {
 		}
 		return sub, err
 	})
+}
+
+// kvNamespace reads a KV namespace from the account's listing: one call per Terraform command
+// for any number of namespaces (a refresh of 100 namespaces made 100 calls, each a round trip
+// to Cloudflare). One missing from the listing, or a failed listing, is read directly, so a
+// namespace deleted out of band is still told from one the listing has not caught up with.
+func (d *providerData) kvNamespace(ctx context.Context, id string) (cloudflare.KVNamespace, error) {
+	all, err := d.cache.kvNamespaces.get(func() ([]cloudflare.KVNamespace, error) { return d.client.ListKVNamespaces(ctx) })
+	if err == nil {
+		for _, ns := range all {
+			if ns.ID == id {
+				return ns, nil
+			}
+		}
+	}
+	return d.client.GetKVNamespace(ctx, id)
 }
