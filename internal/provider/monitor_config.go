@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -38,11 +39,12 @@ type monitorRegistryModel struct {
 }
 
 type monitorAlertModel struct {
-	Service     types.String `tfsdk:"service"`
-	Condition   types.String `tfsdk:"condition"`
-	For         types.String `tfsdk:"for"`
-	MinRequests types.Int64  `tfsdk:"min_requests"`
-	WebhookURL  types.String `tfsdk:"webhook_url"`
+	Service      types.String `tfsdk:"service"`
+	Condition    types.String `tfsdk:"condition"`
+	For          types.String `tfsdk:"for"`
+	MinRequests  types.Int64  `tfsdk:"min_requests"`
+	WebhookURL   types.String `tfsdk:"webhook_url"`
+	WebhookURLWO types.String `tfsdk:"webhook_url_wo"`
 }
 
 var (
@@ -54,6 +56,7 @@ var (
 	}}
 	monitorAlertType = types.ObjectType{AttrTypes: map[string]attr.Type{
 		"service": types.StringType, "condition": types.StringType, "for": types.StringType, "min_requests": types.Int64Type, "webhook_url": types.StringType,
+		"webhook_url_wo": types.StringType,
 	}}
 )
 
@@ -80,7 +83,10 @@ func (k *knownReader) count(v types.Int64) *int {
 // monitorConfig builds the program's configuration from the model; ok is false when a value is
 // not known yet (the plan then leaves the configuration unknown). Services and alerts are in
 // key order, so equal configurations give equal JSON.
-func (m *monitorModel) monitorConfig(ctx context.Context, accountID, apiBase string) (cfg workers.MonitorConfig, keys monitorKeys, ok bool, diags diag.Diagnostics) {
+//
+// secretHooks names the alerts whose webhook URL is write-only (from the configuration: a plan
+// holds no write-only value): their configuration names the secret binding holding the URL.
+func (m *monitorModel) monitorConfig(ctx context.Context, accountID, apiBase string, secretHooks map[string]bool) (cfg workers.MonitorConfig, keys monitorKeys, ok bool, diags diag.Diagnostics) {
 	k := &knownReader{}
 	if m.Services.IsUnknown() || m.Alerts.IsUnknown() {
 		return cfg, keys, false, nil
@@ -120,10 +126,14 @@ func (m *monitorModel) monitorConfig(ctx context.Context, accountID, apiBase str
 	keys.alerts = sortedKeys(alerts)
 	for _, name := range keys.alerts {
 		a := alerts[name]
-		cfg.Alerts = append(cfg.Alerts, workers.MonitorAlert{
+		alert := workers.MonitorAlert{
 			Name: name, Service: k.str(a.Service), Condition: k.str(a.Condition), For: k.str(a.For),
 			MinRequests: k.count(a.MinRequests), WebhookURL: k.str(a.WebhookURL),
-		})
+		}
+		if secretHooks[name] {
+			alert.WebhookSecret = workers.MonitorAlertWebhookBinding(name)
+		}
+		cfg.Alerts = append(cfg.Alerts, alert)
 	}
 	if len(cfg.Alerts) > 0 {
 		cfg.AccountID = accountID
@@ -209,8 +219,52 @@ func monitorProblemPath(p workers.ConfigProblem, keys monitorKeys) (path.Path, s
 func addMonitorProblems(cfg workers.MonitorConfig, keys monitorKeys, diags *diag.Diagnostics) {
 	for _, p := range workers.ValidateMonitorConfig(cfg) {
 		at, text := monitorProblemPath(p, keys)
-		diags.AddAttributeError(at, "Invalid monitor configuration", text+": "+p.Message)
+		// The program's webhook_secret is webhook_url_wo in Terraform terms.
+		message := strings.Replace(p.Message, "webhook_secret (a secret binding holding the URL, for URLs that embed a token)",
+			"webhook_url_wo (write-only: for URLs that embed a token)", 1)
+		diags.AddAttributeError(at, "Invalid monitor configuration", text+": "+message)
 	}
+}
+
+// secretWebhooks returns the write-only webhook URLs of a configuration's alerts by alert name
+// (unknown ones as ""): each goes to the monitor's Worker as a secret.
+func (m *monitorModel) secretWebhooks() map[string]string {
+	out := map[string]string{}
+	if m.Alerts.IsNull() || m.Alerts.IsUnknown() {
+		return out
+	}
+	alerts := map[string]monitorAlertModel{}
+	if m.Alerts.ElementsAs(context.Background(), &alerts, false).HasError() {
+		return out
+	}
+	for name, a := range alerts {
+		if !a.WebhookURLWO.IsNull() {
+			out[name] = a.WebhookURLWO.ValueString()
+		}
+	}
+	return out
+}
+
+// secretWebhookBindings returns the secret bindings of the write-only webhook URLs that a
+// deployed configuration (JSON) names.
+func secretWebhookBindings(config string) map[string]bool {
+	out := map[string]bool{}
+	if cfg, err := workers.ParseMonitorConfig([]byte(config)); err == nil {
+		for _, a := range cfg.Alerts {
+			if a.WebhookSecret != "" {
+				out[a.WebhookSecret] = true
+			}
+		}
+	}
+	return out
+}
+
+func namesOf[V any](m map[string]V) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 // monitorModelFromConfig fills the configuration attributes of m from a deployed configuration
@@ -259,7 +313,7 @@ func monitorModelFromConfig(cfg workers.MonitorConfig, m *monitorModel) diag.Dia
 	for _, a := range cfg.Alerts {
 		obj, d := types.ObjectValue(monitorAlertType.AttrTypes, map[string]attr.Value{
 			"service": types.StringValue(a.Service), "condition": types.StringValue(a.Condition), "for": types.StringValue(a.For),
-			"min_requests": num(a.MinRequests), "webhook_url": opt(a.WebhookURL),
+			"min_requests": num(a.MinRequests), "webhook_url": opt(a.WebhookURL), "webhook_url_wo": types.StringNull(),
 		})
 		diags.Append(d...)
 		alerts[a.Name] = obj

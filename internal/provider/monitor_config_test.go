@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -36,7 +37,7 @@ func TestMonitorConfigRoundTrip(t *testing.T) {
 	if d := monitorModelFromConfig(cfg, &m); d.HasError() {
 		t.Fatal(d)
 	}
-	got, keys, ok, d := m.monitorConfig(context.Background(), cfg.AccountID, cfg.APIBase)
+	got, keys, ok, d := m.monitorConfig(context.Background(), cfg.AccountID, cfg.APIBase, nil)
 	if d.HasError() || !ok {
 		t.Fatalf("monitorConfig: ok %v, %v", ok, d)
 	}
@@ -56,11 +57,11 @@ func TestMonitorConfigRoundTrip(t *testing.T) {
 // An unknown value leaves the configuration unknown rather than validating an empty string.
 func TestMonitorConfigUnknown(t *testing.T) {
 	m := monitorModel{Name: types.StringUnknown(), Services: types.MapNull(monitorServiceType), Alerts: types.MapNull(monitorAlertType)}
-	if _, _, ok, _ := m.monitorConfig(context.Background(), "", ""); ok {
+	if _, _, ok, _ := m.monitorConfig(context.Background(), "", "", nil); ok {
 		t.Error("an unknown name gave a known configuration")
 	}
 	m = monitorModel{Name: types.StringValue("m"), Services: types.MapUnknown(monitorServiceType), Alerts: types.MapNull(monitorAlertType)}
-	if _, _, ok, _ := m.monitorConfig(context.Background(), "", ""); ok {
+	if _, _, ok, _ := m.monitorConfig(context.Background(), "", "", nil); ok {
 		t.Error("unknown services gave a known configuration")
 	}
 }
@@ -120,4 +121,56 @@ func TestMonitorSecrets(t *testing.T) {
 func keysOf(m map[string]string) string {
 	raw, _ := json.Marshal(sortedKeys(m))
 	return strings.TrimSpace(string(raw))
+}
+
+// Write-only webhook URLs go to the Worker as secrets: all on create, none when nothing
+// changed, all when their version changes, a new alert's without it; a secret whose alert
+// has no write-only URL any more is removed.
+func TestMonitorWebhookSecrets(t *testing.T) {
+	alerts := func(hooks map[string]string) types.Map {
+		elems := map[string]attr.Value{}
+		for name, url := range hooks {
+			wo, plain := types.StringValue(url), types.StringNull()
+			if !strings.HasPrefix(url, "secret:") {
+				wo, plain = types.StringNull(), types.StringValue(url)
+			}
+			elems[name] = types.ObjectValueMust(monitorAlertType.AttrTypes, map[string]attr.Value{
+				"service": types.StringValue("orders"), "condition": types.StringValue("requests < 1"), "for": types.StringValue("5m"),
+				"min_requests": types.Int64Null(), "webhook_url": plain, "webhook_url_wo": wo,
+			})
+		}
+		return types.MapValueMust(monitorAlertType, elems)
+	}
+	deployed := func(names ...string) types.String {
+		cfg := workers.MonitorConfig{}
+		for _, n := range names {
+			cfg.Alerts = append(cfg.Alerts, workers.MonitorAlert{Name: n, WebhookSecret: workers.MonitorAlertWebhookBinding(n)})
+		}
+		raw, _ := json.Marshal(cfg)
+		return types.StringValue(string(raw))
+	}
+	a, b := workers.MonitorAlertWebhookBinding("a"), workers.MonitorAlertWebhookBinding("b")
+	v1 := monitorModel{WebhookURLsVersion: types.Int64Value(1)}
+	cfg := monitorModel{Alerts: alerts(map[string]string{"a": "secret:1"})}
+	if send, _ := monitorSecrets(v1, monitorModel{}, cfg, true); send[a] != "secret:1" || len(send) != 1 {
+		t.Errorf("create: %v", keysOf(send))
+	}
+	state := monitorModel{WebhookURLsVersion: types.Int64Value(1), Config: deployed("a")}
+	if send, drop := monitorSecrets(v1, state, cfg, false); len(send) != 0 || len(drop) != 0 {
+		t.Errorf("unchanged: %v %v", keysOf(send), drop)
+	}
+	if send, _ := monitorSecrets(monitorModel{WebhookURLsVersion: types.Int64Value(2)}, state, cfg, false); send[a] != "secret:1" {
+		t.Errorf("bumped: %v", keysOf(send))
+	}
+	both := monitorModel{Alerts: alerts(map[string]string{"a": "secret:1", "b": "secret:2"})}
+	if send, _ := monitorSecrets(v1, state, both, false); len(send) != 1 || send[b] != "secret:2" {
+		t.Errorf("new alert: %v", keysOf(send))
+	}
+	plain := monitorModel{Alerts: alerts(map[string]string{"a": "https://hooks.example.com/a"})}
+	if send, drop := monitorSecrets(monitorModel{}, state, plain, false); len(send) != 0 || len(drop) != 1 || drop[0] != a {
+		t.Errorf("back to a plain URL: %v %v", keysOf(send), drop)
+	}
+	if got := workers.MonitorAlertWebhookBinding("orders.errors"); got == workers.MonitorAlertWebhookBinding("orders-errors") || got != strings.ToUpper(got) {
+		t.Errorf("binding names: %s", got)
+	}
 }

@@ -55,6 +55,7 @@ type monitorModel struct {
 	AnalyticsTokenVersion types.Int64  `tfsdk:"analytics_token_wo_version"`
 	StatusToken           types.String `tfsdk:"status_token_wo"`
 	StatusTokenVersion    types.Int64  `tfsdk:"status_token_wo_version"`
+	WebhookURLsVersion    types.Int64  `tfsdk:"webhook_urls_wo_version"`
 	WorkersDev            types.Bool   `tfsdk:"workers_dev"`
 	Cron                  types.String `tfsdk:"cron"`
 	Config                types.String `tfsdk:"config"`
@@ -137,7 +138,17 @@ func (r *monitorResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 						MarkdownDescription: "The analytics window, whole minutes from `1m` to `1d`, not shorter than the monitor's `interval` nor the service's probe interval.",
 					},
 					"min_requests": optInt("`error_rate` and `p99_latency_ms` only: fewer requests in the window is no data (the condition does not hold). Default 1."),
-					"webhook_url":  schema.StringAttribute{Required: true, MarkdownDescription: "Where the `alert.firing` and `alert.resolved` JSON notifications are posted."},
+					"webhook_url": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "Where the `alert.firing` and `alert.resolved` JSON notifications are posted. It is kept in state and in the " +
+							"monitor's configuration: for a URL that embeds a token (Slack, Discord, PagerDuty), use `webhook_url_wo`. Set exactly one of the two.",
+					},
+					"webhook_url_wo": schema.StringAttribute{
+						Optional: true, Sensitive: true, WriteOnly: true,
+						MarkdownDescription: "The webhook URL, kept secret (write-only, Terraform 1.11+): never in state, plans or the monitor's configuration, " +
+							"which names the Worker secret holding it instead (`ALERT_WEBHOOK_` and a hash of the alert's name). " +
+							"Set `webhook_urls_wo_version`, and bump it to send changed URLs.",
+					},
 				}},
 			},
 			"registry_id": optString("The registry's KV namespace, bound as `REGISTRY` when a service lists registry entries; defaults to the provider's `registry_namespace_id`."),
@@ -155,6 +166,8 @@ func (r *monitorResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"Without it `/status` is open and `/__run` does not exist. Bump `status_token_wo_version` to rotate it.",
 			},
 			"status_token_wo_version": optInt("Any number; changing it sends `status_token_wo` again. Remove both to remove the token."),
+			"webhook_urls_wo_version": optInt("Any number, needed with any alert's `webhook_url_wo`; changing it sends every alert's `webhook_url_wo` again " +
+				"(a new alert's is sent without it)."),
 			"workers_dev": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Serve `GET /status` on the monitor's workers.dev address. Default false.",
@@ -179,7 +192,8 @@ func (r *monitorResource) ValidateConfig(ctx context.Context, req resource.Valid
 		return
 	}
 	apiBase := m.APIBase.ValueString()
-	cfg, keys, ok, diags := m.monitorConfig(ctx, monitorPlaceholderAccount, apiBase)
+	hooks := m.secretWebhooks()
+	cfg, keys, ok, diags := m.monitorConfig(ctx, monitorPlaceholderAccount, apiBase, namesOf(hooks))
 	resp.Diagnostics.Append(diags...)
 	if ok {
 		addMonitorProblems(cfg, keys, &resp.Diagnostics)
@@ -199,6 +213,10 @@ func (r *monitorResource) ValidateConfig(ctx context.Context, req resource.Valid
 				fmt.Sprintf("%s is write-only, so Terraform cannot see when it changes: set %s_version (any number) and bump it to send a new value", t.name, t.name))
 		}
 	}
+	if len(hooks) > 0 && m.WebhookURLsVersion.IsNull() {
+		resp.Diagnostics.AddAttributeError(path.Root("webhook_urls_wo_version"), "Missing webhook URLs version",
+			"webhook_url_wo is write-only, so Terraform cannot see when it changes: set webhook_urls_wo_version (any number) and bump it to send changed URLs")
+	}
 }
 
 // ModifyPlan checks what needs the account (each service and alerted Worker must exist or be
@@ -207,8 +225,8 @@ func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
-	var plan, state monitorModel
-	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) {
+	var plan, state, config monitorModel
+	if !getKnown(ctx, req.Plan, req.Plan.Raw, &plan, &resp.Diagnostics) || !getKnown(ctx, req.Config, req.Config.Raw, &config, &resp.Diagnostics) {
 		return
 	}
 	hasState := !req.State.Raw.IsNull()
@@ -218,7 +236,7 @@ func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	cfg, keys, ok, diags := plan.monitorConfig(ctx, r.data.client.AccountID(), r.apiBase(plan))
+	cfg, keys, ok, diags := plan.monitorConfig(ctx, r.data.client.AccountID(), r.apiBase(plan), namesOf(config.secretWebhooks()))
 	resp.Diagnostics.Append(diags...)
 	if ok {
 		addMonitorProblems(cfg, keys, &resp.Diagnostics)
@@ -258,6 +276,7 @@ func (r *monitorResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 func monitorNeedsDeploy(plan, state monitorModel) bool {
 	return plan.ConfigSHA256 != state.ConfigSHA256 || plan.WorkersDev != state.WorkersDev || plan.RegistryID != state.RegistryID ||
 		plan.AnalyticsTokenVersion != state.AnalyticsTokenVersion || plan.StatusTokenVersion != state.StatusTokenVersion ||
+		!plan.WebhookURLsVersion.Equal(state.WebhookURLsVersion) ||
 		state.Cron.ValueString() != workers.MonitorCron
 }
 
@@ -399,6 +418,25 @@ func monitorSecrets(plan, state, cfg monitorModel, create bool) (send map[string
 			send[t.binding] = t.value.ValueString()
 		case !create && t.value.IsNull() && t.version.IsNull() && !t.prior.IsNull():
 			drop = append(drop, t.binding)
+		}
+	}
+	// Write-only webhook URLs: each on create, all when their version changes, a new alert's
+	// always; the secrets of alerts that no longer have one are removed.
+	deployed := map[string]bool{}
+	if !create {
+		deployed = secretWebhookBindings(state.Config.ValueString())
+	}
+	kept := map[string]bool{}
+	for name, url := range cfg.secretWebhooks() {
+		binding := workers.MonitorAlertWebhookBinding(name)
+		kept[binding] = true
+		if url != "" && (create || !deployed[binding] || !plan.WebhookURLsVersion.Equal(state.WebhookURLsVersion)) {
+			send[binding] = url
+		}
+	}
+	for _, binding := range sortedKeys(deployed) {
+		if !kept[binding] {
+			drop = append(drop, binding)
 		}
 	}
 	return send, drop

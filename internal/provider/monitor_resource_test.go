@@ -195,9 +195,11 @@ resource "servicesdo_monitor" "platform" {
       service     = servicesdo_service.v2.name
       condition   = "error_rate > 0.05"
       for         = "5m"
-      webhook_url = %[2]q
+      # A webhook URL that embeds a token stays secret: never in state or the configuration.
+      webhook_url_wo = %[2]q
     }
   }
+  webhook_urls_wo_version = 1
 
   analytics_token_wo         = %[3]q
   analytics_token_wo_version = 1
@@ -375,11 +377,15 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					resource.TestCheckResourceAttr(address, "cron", workers.MonitorCron),
 					resource.TestCheckResourceAttrSet(address, "deployed_version_id"),
-					func(s *terraform.State) error { // the write-only tokens are nowhere in state
-						for k, v := range s.RootModule().Resources[address].Primary.Attributes {
-							if strings.Contains(v, edge.token) || strings.Contains(v, monitorStatusToken) {
-								return fmt.Errorf("state attribute %s carries a token", k)
+					func(s *terraform.State) error { // the write-only tokens and webhook URL are nowhere in state
+						attrs := s.RootModule().Resources[address].Primary.Attributes
+						for k, v := range attrs {
+							if strings.Contains(v, edge.token) || strings.Contains(v, monitorStatusToken) || strings.Contains(v, sinkSrv.URL) {
+								return fmt.Errorf("state attribute %s carries a secret", k)
 							}
+						}
+						if want := workers.MonitorAlertWebhookBinding("orders-errors"); !strings.Contains(attrs["config"], `"webhook_secret":"`+want+`"`) {
+							return fmt.Errorf("config does not name the webhook secret %s: %s", want, attrs["config"])
 						}
 						return nil
 					},
@@ -577,7 +583,7 @@ func TestAccMonitor_endToEnd(t *testing.T) {
 				ImportState:             true,
 				ImportStateId:           prefix + "-monitor",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"analytics_token_wo_version", "status_token_wo_version"},
+				ImportStateVerifyIgnore: []string{"analytics_token_wo_version", "status_token_wo_version", "webhook_urls_wo_version"},
 			},
 			{
 				// Drift: the cron trigger removed out of band is planned back and restored.

@@ -109,6 +109,23 @@ func TestAccMonitor_validation(t *testing.T) {
 			step("", `
   status_token_wo = "s"
   services = { (servicesdo_service.orders.name) = {} }`, `status_token_wo is write-only, so Terraform cannot see when it changes: set status_token_wo_version`),
+			// A webhook URL is plain or write-only, and a write-only one needs its version.
+			step("", `
+  analytics_token_wo         = "token"
+  analytics_token_wo_version = 1
+  webhook_urls_wo_version    = 1
+  alerts = { "e" = { service = servicesdo_service.orders.name, condition = "requests < 1", for = "5m", webhook_url = "https://hooks.example.com/a", webhook_url_wo = "https://hooks.example.com/b" } }`,
+				`alerts["e"].webhook_url: set exactly one of webhook_url and webhook_url_wo (write-only: for URLs that embed a token)`),
+			step("", `
+  analytics_token_wo         = "token"
+  analytics_token_wo_version = 1
+  alerts = { "e" = { service = servicesdo_service.orders.name, condition = "requests < 1", for = "5m" } }`,
+				`alerts["e"].webhook_url: set exactly one of webhook_url and webhook_url_wo`),
+			step("", `
+  analytics_token_wo         = "token"
+  analytics_token_wo_version = 1
+  alerts = { "e" = { service = servicesdo_service.orders.name, condition = "requests < 1", for = "5m", webhook_url_wo = "https://hooks.example.com/secret-token" } }`,
+				`webhook_url_wo is write-only, so Terraform cannot see when it changes: set webhook_urls_wo_version`),
 		},
 	})
 }

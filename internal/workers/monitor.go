@@ -1,7 +1,9 @@
 package workers
 
 import (
+	"crypto/sha256"
 	_ "embed" // the monitor Worker bundle
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,6 +132,14 @@ func ParseMonitorConfig(data []byte) (MonitorConfig, error) {
 // "users-api" → "SERVICE_USERS_API".
 func MonitorServiceBinding(service string) string {
 	return "SERVICE_" + strings.ToUpper(strings.ReplaceAll(service, "-", "_"))
+}
+
+// MonitorAlertWebhookBinding is the secret binding that holds the webhook URL of an alert whose
+// URL is secret: "ALERT_WEBHOOK_" and the first 12 hex digits of the SHA-256 of the alert's name
+// (alert names may hold "." and "-", which binding names cannot, and must not collide).
+func MonitorAlertWebhookBinding(alert string) string {
+	sum := sha256.Sum256([]byte(alert))
+	return "ALERT_WEBHOOK_" + strings.ToUpper(hex.EncodeToString(sum[:6]))
 }
 
 // Durations: one or more <whole number><unit> terms, units ms, s, m, h and d.

@@ -8,6 +8,13 @@ variable "analytics_token" {
   ephemeral   = true
 }
 
+variable "slack_webhook_url" {
+  description = "A Slack incoming-webhook URL: it embeds a token, so it is write-only."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
 variable "monitor_token" {
   description = "The bearer token for GET /status and POST /__run."
   type        = string
@@ -45,12 +52,13 @@ resource "servicesdo_monitor" "platform" {
       webhook_url  = "https://hooks.example.com/alerts"
     }
     "orders-latency" = {
-      service     = servicesdo_service.orders.name
-      condition   = "p99_latency_ms >= 800"
-      for         = "10m"
-      webhook_url = "https://hooks.example.com/alerts"
+      service        = servicesdo_service.orders.name
+      condition      = "p99_latency_ms >= 800"
+      for            = "10m"
+      webhook_url_wo = var.slack_webhook_url # never in state, plans or the configuration
     }
   }
+  webhook_urls_wo_version = 1 # bump to send changed write-only webhook URLs
 
   analytics_token_wo         = var.analytics_token
   analytics_token_wo_version = 1 # bump to send a new token
