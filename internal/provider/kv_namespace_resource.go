@@ -219,8 +219,9 @@ func (r *kvNamespaceResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Cannot read KV namespace", err.Error())
 		return
 	}
+	before := state
 	state.fill(ns)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setStateIfChanged(ctx, &resp.State, &before, &state, &resp.Diagnostics)
 }
 
 func (r *kvNamespaceResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {

@@ -256,8 +256,9 @@ func (r *r2BucketResource) Read(ctx context.Context, req resource.ReadRequest, r
 		resp.Diagnostics.AddError("Cannot read R2 bucket", err.Error())
 		return
 	}
+	before := state
 	state.fill(b)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	setStateIfChanged(ctx, &resp.State, &before, &state, &resp.Diagnostics)
 }
 
 func (r *r2BucketResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
