@@ -22,17 +22,17 @@ type decodable interface {
 // planned the computed values unknown, and Terraform validates and plans the resource again
 // with every value known before it applies it.
 func getKnown(ctx context.Context, from decodable, raw tftypes.Value, model any, diags *diag.Diagnostics) bool {
-	d := from.Get(ctx, model)
-	if d.HasError() && !raw.IsFullyKnown() {
-		return false
-	}
-	diags.Append(d...)
-	return !d.HasError()
+	return decodedKnown(raw, from.Get(ctx, model), diags)
 }
 
 // getServiceKnown is getKnown for servicesdo_service, whose model has its own codec.
 func getServiceKnown(ctx context.Context, raw tftypes.Value, m *serviceModel, diags *diag.Diagnostics) bool {
-	d := getService(ctx, raw, m)
+	return decodedKnown(raw, getService(ctx, raw, m), diags)
+}
+
+// decodedKnown takes the outcome d of decoding raw: a failure caused by unknown values is no
+// error (false, nothing added); anything else is appended to diags.
+func decodedKnown(raw tftypes.Value, d diag.Diagnostics, diags *diag.Diagnostics) bool {
 	if d.HasError() && !raw.IsFullyKnown() {
 		return false
 	}
