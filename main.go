@@ -18,6 +18,7 @@ import (
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/standalone"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/memlimit"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/provider"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/selfprofile"
 )
@@ -38,6 +39,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKLogs()
+	memlimit.Start() // for the life of the process
 	stopProfile := selfprofile.Start()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/dot-do/servicesdo",
