@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -13,10 +12,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/rollout"
 )
 
-var probeURLPattern = regexp.MustCompile(`^https?://[^/?#\s]+(/[^?#\s]*)?$`)
+var probeURLPattern = lazyregexp.New(`^https?://[^/?#\s]+(/[^?#\s]*)?$`)
 
 // ModifyPlan validates the rollout and plans it: planned_path, traffic, phase, step and the
 // versions are known in the plan, so a reviewer reads exactly what the apply will do.

@@ -169,7 +169,7 @@ func (r *deploymentResource) Schema(ctx context.Context, _ resource.SchemaReques
 								MarkdownDescription: "Where the service answers, e.g. `servicesdo_service.<name>.url`; on the local edge `http://<service>.localhost:8787` " +
 									"(`*.localhost` names reach loopback).",
 								Required:   true,
-								Validators: []validator.String{stringvalidator.RegexMatches(probeURLPattern, "must be an absolute http(s) URL without a query")},
+								Validators: []validator.String{stringvalidator.RegexMatches(probeURLPattern.Regexp(), "must be an absolute http(s) URL without a query")},
 							},
 							"path": schema.StringAttribute{
 								MarkdownDescription: "The path probed, e.g. the service's `health.path`. Default `/`.",

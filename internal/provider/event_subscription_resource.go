@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/workers"
 )
 
@@ -34,7 +34,7 @@ const (
 // and the retries after which Queues moves an event the fan-out could not forward.
 var fanoutConsumer = cloudflare.QueueConsumerSpec{BatchSize: 100, MaxRetries: 10, MaxWaitTimeMs: 1000, RetryDelay: 5}
 
-var subscriptionNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+var subscriptionNamePattern = lazyregexp.New(`^[A-Za-z0-9_.-]{1,64}$`)
 
 var (
 	_ resource.Resource                   = (*eventSubscriptionResource)(nil)
@@ -81,13 +81,13 @@ func (r *eventSubscriptionResource) Schema(_ context.Context, _ resource.SchemaR
 				Required:            true,
 				PlanModifiers:       replace,
 				Validators: []validator.String{stringvalidator.LengthBetween(1, fanoutTopicMaxChars),
-					stringvalidator.RegexMatches(queueNamePattern, "must be a queue name: lowercase letters, digits and '-'")},
+					stringvalidator.RegexMatches(queueNamePattern.Regexp(), "must be a queue name: lowercase letters, digits and '-'")},
 			},
 			"name": schema.StringAttribute{
 				MarkdownDescription: "Subscription name, unique within the topic (letters, digits, `_`, `.`, `-`; at most 64). Changing it replaces the subscription.",
 				Required:            true,
 				PlanModifiers:       replace,
-				Validators:          []validator.String{stringvalidator.RegexMatches(subscriptionNamePattern, "must be 1 to 64 letters, digits, '_', '.' or '-'")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(subscriptionNamePattern.Regexp(), "must be 1 to 64 letters, digits, '_', '.' or '-'")},
 			},
 			"subscriber": schema.StringAttribute{
 				MarkdownDescription: "The subscriber service (a `servicesdo_service`'s `name`), which consumes `queue`. Recorded for documentation and checks; the fan-out only needs `queue`.",
@@ -96,7 +96,7 @@ func (r *eventSubscriptionResource) Schema(_ context.Context, _ resource.SchemaR
 			"queue": schema.StringAttribute{
 				MarkdownDescription: "The subscriber's own queue, which receives the matching events. Not the topic, and not another subscription's queue.",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.RegexMatches(queueNamePattern, "must be a queue name: lowercase letters, digits and '-'")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(queueNamePattern.Regexp(), "must be a queue name: lowercase letters, digits and '-'")},
 			},
 			"types": schema.ListAttribute{
 				MarkdownDescription: "Event type filters: `Order.created` (exactly), `Order.*` (every `Order.` type), `*` (all). The subscription receives an event when any filter matches.",

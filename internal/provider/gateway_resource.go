@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
@@ -24,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/workers"
 )
 
@@ -47,7 +47,7 @@ const (
 	gatewayMigrationTag             = "gateway-v1"
 )
 
-var compatibilityDatePattern = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+var compatibilityDatePattern = lazyregexp.New(`^\d{4}-\d{2}-\d{2}$`)
 
 func (r *gatewayResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_gateway"
@@ -68,7 +68,7 @@ func (r *gatewayResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Required:            true,
 				MarkdownDescription: "Name of the gateway's Worker: 1–63 of `a-z`, `0-9`, `-`. Changing it replaces the gateway.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.RegexMatches(sagaScriptName, "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(sagaScriptName.Regexp(), "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")},
 			},
 			"routes": schema.ListNestedAttribute{
 				Required: true,

@@ -90,7 +90,7 @@ func (r *monitorResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				Required:            true,
 				MarkdownDescription: "Name of the monitor's Worker: 1–63 of `a-z`, `0-9`, `-`. Changing it replaces the monitor (and its alert state).",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.RegexMatches(sagaScriptName, "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(sagaScriptName.Regexp(), "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")},
 			},
 			"interval": optString("How often alerts are evaluated, and the services' default probe interval: whole minutes from `1m` to `1d`. Default `" +
 				workers.MonitorDefaultInterval + "`."),

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -17,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // Cloudflare Queues' limits, shared by the validators and the descriptions.
@@ -29,9 +29,9 @@ const (
 )
 
 // queueNamePattern is Cloudflare's rule for queue names.
-var queueNamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+var queueNamePattern = lazyregexp.New(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
-var queueIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var queueIDPattern = lazyregexp.New(`^[0-9a-f]{32}$`)
 
 var (
 	_ resource.Resource                = (*queueResource)(nil)
@@ -71,7 +71,7 @@ func (r *queueResource) Schema(_ context.Context, _ resource.SchemaRequest, resp
 				Required:            true,
 				Validators: []validator.String{
 					stringvalidator.LengthBetween(1, queueNameMaxLength),
-					stringvalidator.RegexMatches(queueNamePattern, "must be lowercase letters, digits and '-', starting and ending with a letter or digit"),
+					stringvalidator.RegexMatches(queueNamePattern.Regexp(), "must be lowercase letters, digits and '-', starting and ending with a letter or digit"),
 				},
 			},
 			"delivery_delay": schema.Int64Attribute{

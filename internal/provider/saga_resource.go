@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/dot-do/terraform-provider-servicesdo/internal/cloudflare"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/workers"
 )
 
@@ -48,7 +48,7 @@ const (
 	sagaAbandon           = "abandon"
 )
 
-var sagaScriptName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+var sagaScriptName = lazyregexp.New(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 type sagaModel struct {
 	ID                types.String    `tfsdk:"id"`
@@ -164,7 +164,7 @@ func (r *sagaResource) Schema(_ context.Context, _ resource.SchemaRequest, resp 
 				Required:            true,
 				MarkdownDescription: "Name of the saga, of its Worker and of its Workflow: 1–63 of `a-z`, `0-9`, `-`. Changing it replaces the saga.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
-				Validators:          []validator.String{stringvalidator.RegexMatches(sagaScriptName, "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(sagaScriptName.Regexp(), "must be 1 to 63 lowercase letters, digits or '-', starting with a letter or digit")},
 			},
 			"steps": schema.ListNestedAttribute{
 				Required:            true,

@@ -71,7 +71,7 @@ func queueConsumersAttribute() schema.Attribute {
 			"queue": schema.StringAttribute{
 				MarkdownDescription: "Name of the queue to consume (a `servicesdo_queue`'s `name`).",
 				Required:            true,
-				Validators:          []validator.String{stringvalidator.RegexMatches(queueNamePattern, "must be a queue name: lowercase letters, digits and '-'")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(queueNamePattern.Regexp(), "must be a queue name: lowercase letters, digits and '-'")},
 			},
 			"max_batch_size": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Most messages per batch (1–%d). Default `%d`.", consumerMaxBatchSize, consumerDefaultBatchSize),
@@ -96,7 +96,7 @@ func queueConsumersAttribute() schema.Attribute {
 			"dead_letter_queue": schema.StringAttribute{
 				MarkdownDescription: "Queue that receives the messages that failed `max_retries` + 1 deliveries. Unset: they are dropped.",
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.RegexMatches(queueNamePattern, "must be a queue name: lowercase letters, digits and '-'")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(queueNamePattern.Regexp(), "must be a queue name: lowercase letters, digits and '-'")},
 			},
 			"retry_delay": schema.Int64Attribute{
 				MarkdownDescription: fmt.Sprintf("Seconds a retried message waits before its next delivery (0–%d). Default `0`.", queueMaxDelaySeconds),

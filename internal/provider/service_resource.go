@@ -21,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/validation"
 )
 
@@ -45,7 +46,7 @@ const (
 	maxCPUMs        = 300000
 )
 
-var semver = regexp.MustCompile(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+var semver = lazyregexp.New(`^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
 
 func (r *serviceResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_service"
@@ -82,7 +83,7 @@ func (r *serviceResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"version": schema.StringAttribute{
 				MarkdownDescription: "Semantic version label of the code (e.g. `1.4.0`), sent as the `workers/tag` annotation of each version this provider uploads.",
 				Optional:            true,
-				Validators:          []validator.String{stringvalidator.RegexMatches(semver, "must be a semantic version such as 1.4.0 or 2.0.0-rc.1")},
+				Validators:          []validator.String{stringvalidator.RegexMatches(semver.Regexp(), "must be a semantic version such as 1.4.0 or 2.0.0-rc.1")},
 			},
 			"domain": schema.StringAttribute{
 				MarkdownDescription: "Business domain the service belongs to (e.g. `commerce`), kept as the script tag `domain:<value>`.",

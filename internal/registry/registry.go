@@ -23,10 +23,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // SchemaVersion is the "$schema_version" of documents this code writes.
@@ -42,7 +43,7 @@ const MaxMetadataBytes = 1024
 const EntryType = "Service"
 
 // NamePattern is what a registry (service) name must match.
-var NamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
+var NamePattern = lazyregexp.New(`^[A-Za-z][A-Za-z0-9_.-]{0,62}$`)
 
 // EntrySchema is the JSON Schema (draft 2020-12) of the value document.
 //
@@ -223,9 +224,9 @@ func EncodeSummary(s Summary) ([]byte, error) {
 }
 
 var (
-	durationPattern  = regexp.MustCompile(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`)
-	timestampPattern = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
-	absURIPattern    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$`)
+	durationPattern  = lazyregexp.New(`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`)
+	timestampPattern = lazyregexp.New(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$`)
+	absURIPattern    = lazyregexp.New(`^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$`)
 )
 
 func (e Entry) withDefaults() Entry {

@@ -5,16 +5,17 @@ package validation
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"slices"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // R2BucketNameRule describes the R2 naming rule in words, for docs and diagnostics.
 const R2BucketNameRule = "3–63 characters of lower-case letters, digits and hyphens, starting and ending with a letter or digit"
 
-var r2BucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+var r2BucketName = lazyregexp.New(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 
 // R2LocationHints are the accepted location hints.
 var R2LocationHints = []string{"apac", "eeur", "enam", "oc", "weur", "wnam"}

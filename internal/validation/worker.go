@@ -2,15 +2,16 @@ package validation
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // ScriptNameRule describes Worker script names in words.
 const ScriptNameRule = "1–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit"
 
-var scriptName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var scriptName = lazyregexp.New(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
 // CheckScriptName returns an error saying what is wrong with a Worker script name.
 func CheckScriptName(name string) error {
@@ -34,7 +35,7 @@ func CheckCompatibilityDate(date string, now time.Time) error {
 	return nil
 }
 
-var jsIdentifier = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
+var jsIdentifier = lazyregexp.New(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
 
 // jsReserved are the words a binding cannot be named: it becomes a property of env, and
 // workerd also exposes bindings of service-worker scripts as globals.
@@ -100,7 +101,7 @@ func CheckRoutePattern(pattern string) error {
 	return nil
 }
 
-var hostname = regexp.MustCompile(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+var hostname = lazyregexp.New(`^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 
 // CheckHostname accepts a DNS hostname with at least two labels (custom domains).
 func CheckHostname(h string) error {

@@ -5,9 +5,10 @@ import (
 	_ "embed" // the fan-out Worker bundle
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // FanoutModule is the event fan-out program (fanout/src, bundled by build.mjs): one ES module,
@@ -159,7 +160,7 @@ func (f TypeFilter) Matches(eventType string) bool {
 	return false
 }
 
-var fanoutSegment = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+var fanoutSegment = lazyregexp.New(`^[A-Za-z0-9_-]+$`)
 
 const typeFilterHint = `write an event type such as "Order.created", a prefix such as "Order.*", or "*" for every type`
 
@@ -196,9 +197,9 @@ func ParseTypeFilter(filter string) (TypeFilter, error) {
 }
 
 var (
-	fanoutName        = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	workerBindingName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
-	queueNamePattern  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	fanoutName        = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	workerBindingName = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+	queueNamePattern  = lazyregexp.New(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 func checkQueueName(ps *configProblems, name string, path ...any) {

@@ -10,9 +10,10 @@ import (
 	"io"
 	"maps"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // GatewayModule is the API gateway program (gateway/dist/worker.js): one ES module, uploaded
@@ -179,14 +180,14 @@ func (ps *gatewayProblems) add(message string, path ...any) {
 }
 
 var (
-	gatewayToken       = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-	gatewayBindingName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	gatewayLiteral     = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
-	gatewayParam       = regexp.MustCompile(`^:[A-Za-z_][A-Za-z0-9_]*$`)
-	gatewayVersionID   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	gatewayOrigin      = regexp.MustCompile(`^(https?)://([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
-	gatewayAPIKeyID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	gatewayAPIKeyChars = regexp.MustCompile(`^[A-Za-z0-9._~+/-]+=*$`)
+	gatewayToken       = lazyregexp.New("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+	gatewayBindingName = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	gatewayLiteral     = lazyregexp.New(`^[A-Za-z0-9._~-]+$`)
+	gatewayParam       = lazyregexp.New(`^:[A-Za-z_][A-Za-z0-9_]*$`)
+	gatewayVersionID   = lazyregexp.New(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	gatewayOrigin      = lazyregexp.New(`^(https?)://([a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$`)
+	gatewayAPIKeyID    = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	gatewayAPIKeyChars = lazyregexp.New(`^[A-Za-z0-9._~+/-]+=*$`)
 )
 
 var gatewayIdempotent = map[string]bool{"GET": true, "HEAD": true, "OPTIONS": true, "PUT": true, "DELETE": true, "TRACE": true}

@@ -8,11 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/registry"
 )
 
@@ -145,8 +145,8 @@ func MonitorAlertWebhookBinding(alert string) string {
 // Durations: one or more <whole number><unit> terms, units ms, s, m, h and d.
 
 var (
-	monitorDurationWhole = regexp.MustCompile(`^(?:[0-9]{1,12}(?:ms|s|m|h|d))+$`)
-	monitorDurationTerm  = regexp.MustCompile(`([0-9]{1,12})(ms|s|m|h|d)`)
+	monitorDurationWhole = lazyregexp.New(`^(?:[0-9]{1,12}(?:ms|s|m|h|d))+$`)
+	monitorDurationTerm  = lazyregexp.New(`([0-9]{1,12})(ms|s|m|h|d)`)
 	monitorUnit          = map[string]time.Duration{"ms": time.Millisecond, "s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
 )
 
@@ -385,9 +385,9 @@ func ParseAlertCondition(text string) (AlertCondition, error) {
 // Validation.
 
 var (
-	monitorWorkerName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	monitorAlertName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-	monitorAccountID  = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	monitorWorkerName = lazyregexp.New(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	monitorAlertName  = lazyregexp.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+	monitorAccountID  = lazyregexp.New(`^[0-9a-f]{32}$`)
 )
 
 var monitorReservedBindings = map[string]bool{

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // SagaWorker is the saga program (saga/src, bundled by build.mjs): one ES module exporting the
@@ -63,9 +64,9 @@ const (
 var (
 	sagaMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	sagaBackoffs = []string{"constant", "linear", "exponential"}
-	sagaName     = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$`)
-	sagaStepName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,63}$`)
-	sagaBinding  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	sagaName     = lazyregexp.New(`^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$`)
+	sagaStepName = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_-]{0,63}$`)
+	sagaBinding  = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // SagaDefinition is the saga definition JSON the Worker reads from SagaDefinitionBinding.
@@ -507,8 +508,8 @@ func (v *sagaValidator) retry(r SagaRetry, at string, path []any) {
 // Durations: one or more <whole number><unit> terms, units ms, s, m, h and d.
 
 var (
-	sagaDurationWhole = regexp.MustCompile(`^(?:[0-9]{1,12}(?:ms|s|m|h|d))+$`)
-	sagaDurationTerm  = regexp.MustCompile(`([0-9]{1,12})(ms|s|m|h|d)`)
+	sagaDurationWhole = lazyregexp.New(`^(?:[0-9]{1,12}(?:ms|s|m|h|d))+$`)
+	sagaDurationTerm  = lazyregexp.New(`([0-9]{1,12})(ms|s|m|h|d)`)
 	sagaUnitMS        = map[string]float64{"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 )
 
@@ -561,8 +562,8 @@ func SagaRetryDelay(r SagaRetry, failedAttempt int) (time.Duration, error) {
 // grammar, rendering and messages of saga/src/template.js.
 
 var (
-	sagaTemplateName  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-	sagaTemplateIndex = regexp.MustCompile(`^[0-9]+$`)
+	sagaTemplateName  = lazyregexp.New(`^[A-Za-z0-9_-]+$`)
+	sagaTemplateIndex = lazyregexp.New(`^[0-9]+$`)
 )
 
 // SagaTemplateRef is a parsed reference: Root is "input", "steps" or "execution"; Step names
@@ -832,7 +833,7 @@ func RenderSagaBody(value any, ctx SagaTemplateContext) (any, error) {
 	return value, nil
 }
 
-var sagaPlainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var sagaPlainKey = lazyregexp.New(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // sagaBodyStrings calls fn for every string in a body value with its field, keys in UTF-16
 // order (as the Worker does).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vektah/gqlparser/v2"
@@ -37,11 +38,11 @@ type gqlLocation struct {
 // queryRules are the specification's validation rules but one: like Cloudflare's API, the
 // local edge does not insist that a variable's declared type match where it is used (its
 // own tutorial declares Time filters as `string` variables).
-var queryRules = func() *rules.Rules {
+var queryRules = sync.OnceValue(func() *rules.Rules {
 	r := rules.NewDefaultRules()
 	r.RemoveRule(rules.VariablesInAllowedPositionRule.Name)
 	return r
-}()
+})
 
 // execError is an error the resolver raises, at a field of the query.
 type execError struct {
@@ -681,7 +682,7 @@ func bucketTime(k bucketKey) time.Time { return time.Unix(k.minute*60, 0).UTC() 
 
 // execute parses, validates and resolves a query for the given account.
 func (r *Recorder) execute(accountID, query string, vars map[string]any, operationName string) gqlResponse {
-	doc, errs := gqlparser.LoadQueryWithRules(schema, query, queryRules)
+	doc, errs := gqlparser.LoadQueryWithRules(schema(), query, queryRules())
 	if len(errs) > 0 {
 		return gqlErrors(errs)
 	}
@@ -689,7 +690,7 @@ func (r *Recorder) execute(accountID, query string, vars map[string]any, operati
 	if gerr != nil {
 		return gqlResponse{Errors: []gqlError{*gerr}}
 	}
-	coerced, err := validator.VariableValues(schema, op, vars)
+	coerced, err := validator.VariableValues(schema(), op, vars)
 	if err != nil {
 		return gqlErrors(gqlerror.List{asGQLError(err)})
 	}

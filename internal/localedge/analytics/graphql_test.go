@@ -35,7 +35,7 @@ fragment V on viewer { accounts(filter: {accountTag: "x"}) { workersInvocationsA
 		"two named operations": `query A { viewer { __typename } } query B { viewer { __typename } }`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, errs := gqlparser.LoadQueryWithRules(schema, q, queryRules); errs != nil {
+			if _, errs := gqlparser.LoadQueryWithRules(schema(), q, queryRules()); errs != nil {
 				t.Fatalf("validation: %v", errs)
 			}
 		})

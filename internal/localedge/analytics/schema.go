@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -31,7 +32,11 @@ import (
 // `status` is Cloudflare's invocation status: a response the Worker returned is `success`
 // whatever its HTTP status; `errors` counts scriptThrewException and internalError. Like Cloudflare's, the scalars string, Time, Date and uint64 take any
 // literal (an enum-like word for a string too); the resolver checks what it uses.
-var schema = gqlparser.MustLoadSchema(&ast.Source{Name: "analytics.graphql", Input: schemaSDL()})
+// It is parsed on first use: the provider process links the local edge for its `local`
+// subcommand and would otherwise parse it on every start.
+var schema = sync.OnceValue(func() *ast.Schema {
+	return gqlparser.MustLoadSchema(&ast.Source{Name: "analytics.graphql", Input: schemaSDL()})
+})
 
 // The dataset's type names, as in Cloudflare's schema.
 const (

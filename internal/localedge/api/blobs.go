@@ -9,7 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 )
 
 // A blob is a large value (an R2 object's body) kept as a file under <data dir>/blobs, so
@@ -24,7 +25,7 @@ type Blob struct {
 	MD5  string // hex
 }
 
-var blobIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var blobIDRE = lazyregexp.New(`^[0-9a-f]{32}$`)
 
 func (s *Store) blobDir() string { return filepath.Join(s.dir, "blobs") }
 

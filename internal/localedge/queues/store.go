@@ -2,9 +2,9 @@ package queues
 
 import (
 	"fmt"
-	"regexp"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 )
 
@@ -35,7 +35,7 @@ const (
 	MaxMessagesPerBatchWrite = 100
 )
 
-var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
+var validName = lazyregexp.New(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
 
 // queue is a stored queue.
 type queue struct {

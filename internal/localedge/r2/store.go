@@ -2,9 +2,9 @@ package r2
 
 import (
 	"net/http"
-	"regexp"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 )
 
@@ -46,7 +46,7 @@ const (
 )
 
 var (
-	bucketNameRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+	bucketNameRE   = lazyregexp.New(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
 	locationHints  = map[string]bool{"apac": true, "eeur": true, "enam": true, "weur": true, "wnam": true, "oc": true}
 	storageClasses = map[string]bool{"Standard": true, "InfrequentAccess": true}
 	jurisdictions  = map[string]bool{"default": true, "eu": true, "fedramp": true}

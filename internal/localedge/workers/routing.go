@@ -2,13 +2,12 @@ package workers
 
 import (
 	"fmt"
-
-	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
-
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 )
 
 type workerRoute struct {
@@ -33,8 +32,8 @@ type workersSubdomain struct {
 }
 
 var (
-	subdomainRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	domainHostnameRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	subdomainRE      = lazyregexp.New(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	domainHostnameRE = lazyregexp.New(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 )
 
 func allRoutes(tx *api.Tx) ([]workerRoute, error) {

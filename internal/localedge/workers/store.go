@@ -1,18 +1,17 @@
 package workers
 
 import (
-	"slices"
-
-	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
-
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
+	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 )
 
 // Bucket names of the Workers state. Keys of per-script buckets start with "<script>/" so a
@@ -106,8 +105,8 @@ type workerDeployment struct {
 }
 
 var (
-	scriptNameRE = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$`)
-	handlerRE    = regexp.MustCompile(`\b(fetch|scheduled|queue|email|tail|trace)\s*[(:]|["'](fetch|scheduled|queue|email|tail|trace)["']`)
+	scriptNameRE = lazyregexp.New(`^[A-Za-z]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$`)
+	handlerRE    = lazyregexp.New(`\b(fetch|scheduled|queue|email|tail|trace)\s*[(:]|["'](fetch|scheduled|queue|email|tail|trace)["']`)
 )
 
 func validScriptName(name string) error {

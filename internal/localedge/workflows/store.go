@@ -3,9 +3,9 @@ package workflows
 import (
 	"fmt"
 	"net/http"
-	"regexp"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/deploy"
 )
@@ -56,9 +56,9 @@ const (
 )
 
 var (
-	validName       = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`)
-	validInstanceID = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`)
-	reservedID      = regexp.MustCompile(`^cf_[0-9a-f]{64}$`)
+	validName       = lazyregexp.New(`^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`)
+	validInstanceID = lazyregexp.New(`^[a-zA-Z0-9_][a-zA-Z0-9_-]*$`)
+	reservedID      = lazyregexp.New(`^cf_[0-9a-f]{64}$`)
 )
 
 func versionKey(workflowID string, seq int) string { return fmt.Sprintf("%s/%08d", workflowID, seq) }

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/dot-do/terraform-provider-servicesdo/internal/lazyregexp"
 	"github.com/dot-do/terraform-provider-servicesdo/internal/localedge/api"
 )
 
@@ -214,7 +214,7 @@ type explorerEnvelope struct {
 	} `json:"result_info"`
 }
 
-var notFoundInstance = regexp.MustCompile(`^Workflow instance '`)
+var notFoundInstance = lazyregexp.New(`^Workflow instance '`)
 
 // engineResult calls the engine and decodes its result into into (when not nil). A refusal
 // becomes the API's error; a missing Workflow or instance becomes the not-found error.
@@ -502,7 +502,7 @@ type engineInstance struct {
 }
 
 // stepCount is the engine's suffix on a step's name: its occurrence ("call-1").
-var stepCount = regexp.MustCompile(`-[0-9]+$`)
+var stepCount = lazyregexp.New(`-[0-9]+$`)
 
 func rawOrNull(raw json.RawMessage) json.RawMessage {
 	if len(bytes.TrimSpace(raw)) == 0 {
