@@ -53,7 +53,7 @@ func TestStartFollowsTheLiveHeap(t *testing.T) {
 			t.Fatalf("limit %d MiB, want at least %d MiB once 64 MiB are live", debug.SetMemoryLimit(-1)>>20, want>>20)
 		}
 		runtime.GC()
-		time.Sleep(time.Millisecond) // the finalizer runs on its own goroutine after the collection
+		runtime.Gosched() // the finalizer runs on its own goroutine after the collection
 	}
 	runtime.KeepAlive(ballast)
 }
