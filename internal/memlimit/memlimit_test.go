@@ -14,7 +14,7 @@ func TestLimit(t *testing.T) {
 	}{
 		{0, Floor},
 		{10 << 20, Floor},
-		{12 << 20, Floor},                 // 2.5 × 12 MiB = 30 MiB, under the floor
+		{12 << 20, Floor},                 // 2.5 × 12 MiB = 30 MiB, the floor itself
 		{16 << 20, 40 << 20},              // above Floor/Headroom the limit follows the heap
 		{400 << 20, 1000 << 20},           // a large configuration is never squeezed
 		{1 << 62, 1<<63 - 1 /* capped */}, // no overflow
